@@ -1,0 +1,46 @@
+# Every target bootstraps .venv from a fresh clone; nothing needs installing by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help venv lab build check demo test test-fast clean
+
+help:
+	@echo "make demo       grade a fictional class end to end and print the table"
+	@echo "make test       every test: unit, content, pipeline, nbval on source/ and release/"
+	@echo "make test-fast  the tests that need no nbgrader run or kernel"
+	@echo "make build      regenerate release/ from source/"
+	@echo "make check      solutions full marks, blanks zero, partials exact (course check)"
+	@echo "make lab        JupyterLab on the course, with nbgrader's extensions"
+	@echo "make clean      remove build output and the virtual environment"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: venv
+	$(BIN)/jupyter lab --notebook-dir=.
+
+build: venv
+	$(BIN)/course build
+
+check: venv
+	$(BIN)/course check
+
+demo: venv
+	$(BIN)/course demo
+
+test: venv
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests source release
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not pipeline" tests
+
+clean:
+	rm -rf build $(VENV) *.egg-info

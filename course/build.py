@@ -1,0 +1,101 @@
+"""``course build``: generate release/ from source/ with nbgrader, reproducibly.
+
+The work happens in a scratch copy of the course so that building never touches the instructor's
+gradebook or submissions; the student versions are then copied into ``release/``. Running it twice
+changes no byte, which is what lets CI check that the committed release/ has not drifted.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from course import notebooks
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def scratch_course(root: Path, dest: Path, folders: list[str]) -> Path:
+    """A minimal course directory: the config, the header and the chosen source folders."""
+    shutil.copy(root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    (dest / "source").mkdir()
+    shutil.copy(root / "source" / "header.ipynb", dest / "source" / "header.ipynb")
+    for folder in folders:
+        shutil.copytree(root / "source" / folder, dest / "source" / folder,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*_answers.json"))
+    return dest
+
+
+def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real nbgrader CLI in ``course_dir`` (it reads that directory's nbgrader_config.py)."""
+    # nbgrader runs helpers such as `alembic` by name: put this environment's scripts first.
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
+                          capture_output=True, text=True, env=env)
+    if check and proc.returncode != 0:
+        raise BuildError(f"nbgrader {' '.join(args)} failed in {course_dir}:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def generate(root: Path, out: Path, folders: list[str]) -> None:
+    """Generate the student versions of ``folders`` into ``out/<folder>/``."""
+    with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
+        course_dir = scratch_course(root, Path(tmp), folders)
+        for folder in folders:
+            nbgrader(course_dir, "generate_assignment", folder, "--force")
+            target = out / folder
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(course_dir / "release" / folder, target)
+
+
+def selected(root: Path, names: list[str] | None) -> list[str]:
+    folders = [m["folder"] for m in notebooks.modules_in(root)]
+    if not names:
+        return folders
+    unknown = [n for n in names if n not in folders]
+    if unknown:
+        raise BuildError(f"No module folder {unknown[0]!r} in source/. Modules: {', '.join(folders)}")
+    return names
+
+
+def build(root: Path, names: list[str] | None = None) -> list[str]:
+    folders = selected(root, names)
+    generate(root, root / "release", folders)
+    return folders
+
+
+def drift(root: Path, names: list[str] | None = None) -> list[str]:
+    """Files in release/ that differ from a fresh build (empty when release/ is in sync)."""
+    folders = selected(root, names)
+    with tempfile.TemporaryDirectory(prefix="course-drift-") as tmp:
+        fresh = Path(tmp)
+        generate(root, fresh, folders)
+        problems = []
+        for folder in folders:
+            problems += _compare(fresh / folder, root / "release" / folder, f"release/{folder}")
+        extra = {p.name for p in (root / "release").iterdir() if p.is_dir()} - set(
+            m["folder"] for m in notebooks.modules_in(root))
+        problems += [f"release/{name}: no such module in source/" for name in sorted(extra)]
+        return problems
+
+
+def _compare(fresh: Path, committed: Path, label: str) -> list[str]:
+    if not committed.exists():
+        return [f"{label}: missing (run `course build`)"]
+    cmp = filecmp.dircmp(fresh, committed)
+    problems = [f"{label}/{n}: missing" for n in cmp.left_only]
+    problems += [f"{label}/{n}: not generated from source/" for n in cmp.right_only]
+    problems += [f"{label}/{n}: differs from source/" for n in cmp.diff_files]
+    _, mismatch, errors = filecmp.cmpfiles(fresh, committed, cmp.common_files, shallow=False)
+    problems += [f"{label}/{n}: differs from source/" for n in mismatch if n not in cmp.diff_files]
+    problems += [f"{label}/{n}: unreadable" for n in errors]
+    return problems

@@ -1,0 +1,77 @@
+"""The ``course`` command: build, check and demo the course from its root directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from course import build as build_mod
+from course import check as check_mod
+from course import content
+from course import demo as demo_mod
+from course.notebooks import NotebookError
+
+
+def find_root(start: Path) -> Path:
+    for path in [start, *start.parents]:
+        if (path / "nbgrader_config.py").exists() and (path / "source").is_dir():
+            return path
+    raise SystemExit("course: run this inside the course directory (the folder that holds "
+                     "nbgrader_config.py and source/).")
+
+
+def cmd_build(args) -> int:
+    root = find_root(Path.cwd())
+    if args.check:
+        problems = build_mod.drift(root, args.modules)
+        for p in problems:
+            print(p)
+        if problems:
+            print("release/ is out of date: run `course build` and commit the result.")
+            return 1
+        print("release/ matches source/.")
+        return 0
+    folders = build_mod.build(root, args.modules)
+    print(f"Built release/ for {', '.join(folders)}.")
+    return 0
+
+
+def cmd_check(args) -> int:
+    root = find_root(Path.cwd())
+    rows = check_mod.run(root, args.modules)
+    print(check_mod.table(rows))
+    bad = [r for r in rows if not r.ok]
+    print(f"\n{len(rows) - len(bad)} of {len(rows)} expectations met.")
+    return 1 if bad else 0
+
+
+def cmd_demo(args) -> int:
+    root = find_root(Path.cwd())
+    demo_mod.run(root, args.out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="generate release/ from source/ (deterministic)")
+    p.add_argument("modules", nargs="*", help="module folders (default: all)")
+    p.add_argument("--check", action="store_true", help="only report drift; change nothing")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("check", help="solutions score full marks, blanks zero, partials exactly")
+    p.add_argument("modules", nargs="*", help="module folders (default: all)")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("demo", help="grade a fictional class end to end and print the table")
+    p.add_argument("--out", type=Path, default=None, help="work directory (default build/demo)")
+    p.set_defaults(func=cmd_demo)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (build_mod.BuildError, NotebookError, content.ContentError) as err:
+        print(f"course: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The themes catalogue and its coverage: every theme taught, tried, assessed and reflected on."""
+
+import re
+from collections import defaultdict
+
+import pytest
+
+from course import content, notebooks
+from course.checks import form_problem
+from course.submissions import keys
+
+from conftest import MODULES, ROOT, SEEDS
+
+GRADE_ID = re.compile(r"^m\d_(q\d+|test_q\d+|r\d+)_[a-z0-9_]+$")
+
+
+def test_catalogue_schema():
+    ids = [t["id"] for t in content.themes()]
+    assert len(ids) == len(set(ids)), "duplicate theme ids"
+    module_ids = {m["id"] for m in content.modules()}
+    assert module_ids == {"m1", "m2", "m3", "m4", "m5"}
+    for t in content.themes():
+        assert set(t) == {"id", "module", "title", "outcome"}, t["id"]
+        assert t["module"] in module_ids and t["id"].startswith(t["module"] + ".")
+        assert re.fullmatch(r"m\d\.[a-z0-9-]+", t["id"])
+        assert len(t["outcome"]) > 40
+    for m in content.modules():
+        assert re.fullmatch(r"m\d_[a-z_]+", m["folder"]) and " " not in m["notebook"]
+        assert len(content.themes(m["id"])) >= 5
+
+
+def test_every_module_names_a_real_seed():
+    assert SEEDS.is_dir(), f"Seed articles not found at {SEEDS}; set COURSE_SEEDS to their folder."
+    for m in content.modules():
+        assert (SEEDS / m["seed"]).is_file(), m["seed"]
+
+
+def coverage(nb) -> dict:
+    roles = defaultdict(set)
+    for cell in nb.cells:
+        meta = notebooks.course_meta(cell)
+        for theme in meta.get("themes", []):
+            roles[meta["role"]].add(theme)
+    return roles
+
+
+@pytest.mark.parametrize("role, meaning", [
+    ("lesson", "taught in a lesson section"),
+    ("try", "tried with a widget or a figure"),
+    ("item", "assessed by an auto-graded item"),
+    ("reflection", "reflected on"),
+])
+def test_every_theme_of_the_module_is_covered(module, source_nb, role, meaning):
+    covered = coverage(source_nb)[role]
+    missing = [t["id"] for t in content.themes(module["id"]) if t["id"] not in covered]
+    assert not missing, f"{module['folder']}: themes not {meaning}: {missing}"
+
+
+def test_cells_name_only_catalogued_themes_of_their_module(module, source_nb):
+    allowed = {t["id"] for t in content.themes(module["id"])}
+    for role, themes in coverage(source_nb).items():
+        assert themes <= allowed, f"{role} cells name unknown themes: {themes - allowed}"
+
+
+def test_module_size(module, source_nb):
+    """At least six auto-graded items, two reflections, 1,500 words of lesson text."""
+    roles = [notebooks.course_meta(c).get("role") for c in source_nb.cells]
+    assert roles.count("item") >= 6
+    assert roles.count("reflection") >= 2
+    assert roles.count("rubric") == roles.count("reflection")
+    words = sum(len(re.findall(r"[A-Za-z']+", c.source)) for c in source_nb.cells
+                if c.cell_type == "markdown" and notebooks.course_meta(c).get("role") not in
+                ("rubric", "reflection"))
+    assert words >= 1500, f"only {words} words of lesson text"
+
+
+def test_grade_ids_and_items_agree(module, source_nb):
+    items = {it["id"]: it for it in content.items(module["id"])}
+    answers = notebooks.answer_cells(source_nb)
+    tests = notebooks.item_cells(source_nb)
+    assert set(answers) == set(items) == set(tests)
+    for cell in source_nb.cells:
+        gid = notebooks.nbgrader_meta(cell).get("grade_id")
+        if gid and notebooks.nbgrader_meta(cell).get("grade"):
+            assert GRADE_ID.match(gid), gid
+    for item_id, cell in tests.items():
+        assert notebooks.nbgrader_meta(cell)["grade_id"] == item_id.replace("_q", "_test_q", 1)
+        assert cell.source.startswith('"""'), "tests open with a one-line docstring"
+        assert f'check_answer("{item_id}", {items[item_id]["var"]})' in cell.source
+
+
+def test_solutions_and_hidden_tests_agree_and_are_well_formed(module, source_nb):
+    """Like Neuromatch's check: the solution region and the hidden test hold the same key."""
+    solution = keys(source_nb)
+    for item_id, cell in notebooks.item_cells(source_nb).items():
+        assert notebooks.hidden_key(cell) == solution[item_id], item_id
+        assert type(notebooks.hidden_key(cell)) is type(solution[item_id])
+        assert form_problem(content.item(item_id), solution[item_id]) is None, item_id
+
+
+def test_every_reflection_has_a_rubric(module, source_nb):
+    reflections = {notebooks.nbgrader_meta(c)["grade_id"] for c in source_nb.cells
+                   if notebooks.course_meta(c).get("role") == "reflection"}
+    rubrics = {notebooks.course_meta(c)["for"] for c in source_nb.cells
+               if notebooks.course_meta(c).get("role") == "rubric"}
+    assert reflections == rubrics
+
+
+def shingles(text: str, n: int = 8) -> set:
+    words = re.findall(r"[a-z']+", text.lower().replace("’", "'"))
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_no_sentence_is_copied_from_the_seeds(module, source_nb):
+    """Original prose: no run of eight words from the seed article appears in the module."""
+    seed = shingles((SEEDS / module["seed"]).read_text(encoding="utf-8"))
+    ours = "\n".join(c.source for c in source_nb.cells)
+    data = (ROOT / "course" / "content" / f"{module['folder']}.toml").read_text(encoding="utf-8")
+    copied = seed & (shingles(ours) | shingles(data))
+    assert not copied, f"copied from the seed: {sorted(copied)[:3]}"
+
+
+def test_the_course_package_holds_no_answer_keys(module, source_nb):
+    """Students can read the package: no key may sit in content files next to its item."""
+    for item_id, key in keys(source_nb).items():
+        item = content.item(item_id)
+        assert "key" not in item and "answer" not in item and "solution" not in item

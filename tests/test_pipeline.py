@@ -1,0 +1,69 @@
+"""The real nbgrader CLI, end to end, in scratch course directories."""
+
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from course import check, demo, notebooks
+from course.submissions import clicked, keys
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.pipeline
+
+
+def run_all(nb, folder):
+    """Execute like JupyterLab's Run All on a fresh kernel: stop at the first error."""
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
+
+
+def printed(nb) -> str:
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_course_check_solution_full_blank_zero_partial_exact_widget_equals_typed():
+    rows = check.run(ROOT)
+    print(check.table(rows))
+    assert rows and all(r.ok for r in rows)
+    by = {(r.module, r.student): r.got for r in rows}
+    for module in {r.module for r in rows}:
+        assert by[(module, "widget")] == by[(module, "solution")] > 0
+        assert by[(module, "blank")] == 0
+        assert 0 < by[(module, "partial")] < by[(module, "solution")]
+
+
+def test_run_all_on_a_fresh_student_notebook_reaches_the_end(module, release_nb, tmp_path):
+    nb = run_all(nbformat.from_dict(release_nb), tmp_path)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+    assert printed(nb).count("not answered yet") == len(notebooks.item_cells(nb))
+
+
+def test_clicked_answers_are_found_by_a_fresh_kernel(module, source_nb, release_nb, tmp_path):
+    """What the autograder does: no browser, a new kernel, only the saved file."""
+    answers = keys(source_nb)
+    clicked(tmp_path, answers)
+    for _ in range(2):  # and again, as after a kernel restart
+        nb = run_all(nbformat.from_dict(release_nb), tmp_path)
+        assert printed(nb).count("✓") == len(answers)
+        assert "not answered yet" not in printed(nb)
+
+
+def test_demo_grades_a_fictional_class_and_exports_csv(tmp_path, capsys):
+    out = demo.run(ROOT, tmp_path / "demo")
+    table = capsys.readouterr().out
+    rows = demo.read_csv(out / "grades.csv")
+    students = {r["student_id"] for r in rows}
+    assert students == {name for name, _ in demo.CLASS}
+    for name, _ in demo.CLASS:
+        assert name in table
+    score = {r["student_id"]: float(r["raw_score"]) for r in rows if r["assignment"] ==
+             "m1_first_contact"}
+    assert score["fatima"] == 0                   # the blank submission
+    assert score["amara"] > score["dara"]         # strong beats weak
