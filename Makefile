@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
+# Debian packages the tests need (the grading sandbox, the browser, ...), installed when missing.
+SYSTEM_PACKAGES :=
 
-.PHONY: help venv lab build check demo test test-fast clean
+.PHONY: help venv sysdeps lab build check demo test test-fast clean
 
 help:
 	@echo "make demo       grade a fictional class end to end and print the table"
@@ -24,6 +26,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+sysdeps:
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then scripts/ensure-debian-packages $(SYSTEM_PACKAGES); fi
+
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir=.
 
@@ -36,7 +41,7 @@ check: venv
 demo: venv
 	$(BIN)/course demo
 
-test: venv
+test: venv sysdeps
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests source release
 
 test-fast: venv
