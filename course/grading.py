@@ -45,3 +45,16 @@ def expect(item_id: str, value, key) -> None:
         raise NotAnswered(f"{item_id}: not answered.")
     if not same_plain(value, key):
         raise WrongAnswer(f"{item_id}: not the expected answer. Revisit the lesson section for it.")
+
+
+def emit(item_id: str, value) -> None:
+    """Report an answer to the grader (used in place of ``expect`` when grading is sandboxed)."""
+    from IPython.display import display
+
+    from course.verdicts import ANSWER_MIME, encode
+    try:
+        report = {"item": item_id, "value": encode(value)}
+    except (TypeError, RecursionError) as err:
+        report = {"item": item_id, "error": f"the answer is not a plain value ({err})"}
+    display({ANSWER_MIME: report, "text/plain": f"[answer to {item_id} recorded for grading]"},
+            raw=True)

@@ -26,7 +26,11 @@ class RemoveInstructorCells(NbGraderPreprocessor):
 
 def configure(c) -> None:
     """Apply the course's settings to an nbgrader config object ``c``."""
+    from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_assignment import GenerateAssignment
+    from nbgrader.preprocessors import Execute
+
+    from course.safe_execute import SafeExecute
 
     c.CourseDirectory.course_id = "customer-service-in-security"
     c.IncludeHeaderFooter.header = "source/header.ipynb"
@@ -34,5 +38,10 @@ def configure(c) -> None:
     c.ClearSolutions.text_stub = TEXT_STUB
     # A cell that runs longer than this during grading is stopped and the notebook marked.
     c.Execute.timeout = 60
+    # Student code runs sandboxed and hidden tests are judged outside the kernel (SafeExecute).
+    stock = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
+    c.Autograde.autograde_preprocessors = [SafeExecute if pp is Execute else pp for pp in stock]
+    # A deleted test cell is put back (and says so), so it is graded like any other.
+    c.OverwriteCells.add_missing_cells = True
     stock = GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()
     c.GenerateAssignment.preprocessors = [RemoveInstructorCells, *stock]

@@ -1,0 +1,160 @@
+"""nbgrader's Execute step, made safe for untrusted submissions.
+
+``SafeExecute`` replaces nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors`` (see
+``course.nbgrader_ext``), so the nbgrader CLI, formgrader's Autograde button and ``course grade`` all
+get it. For each notebook it:
+
+- runs the kernel in the bubblewrap sandbox (``course.sandbox``), or refuses to grade without one
+  unless the instructor opted out, and then warns on every notebook;
+- judges hidden tests outside the kernel (``course.verdicts``), then rewrites every test cell's
+  outputs to the visible check plus, on failure, one error that says why; no hidden test, key or
+  student-made result survives into the graded notebook or the feedback;
+- bounds what one notebook can cost: output kept per cell and in total, a per-cell timeout, a
+  notebook deadline; after a timeout or a dead kernel the remaining cells are not run and say why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer
+
+from course import sandbox, verdicts
+from course.sandbox.kernel import SandboxedKernelManager
+
+UNSANDBOXED_ENV = "COURSE_ALLOW_UNSANDBOXED"
+
+
+def error_output(ename: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=message,
+                        traceback=[f"{ename}: {message}"])
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+class SafeExecute(Execute):
+    require_sandbox = Bool(True, help="Refuse to grade when no sandbox can be made.").tag(config=True)
+    max_cell_output = Integer(200_000, help="Output characters kept per cell.").tag(config=True)
+    max_total_output = Integer(2_000_000, help="Output characters kept per notebook.").tag(config=True)
+    notebook_deadline = Integer(600, help="Seconds one notebook may take in all.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        self.sandboxed = self._sandbox_decision()
+        kwargs["kernel_manager_class"] = (SandboxedKernelManager if self.sandboxed
+                                          else AsyncKernelManager)
+        super().__init__(**kwargs)
+        # A kernel stuck in a loop that ignores interrupts must not delay the end of grading.
+        self.shutdown_kernel = "immediate"
+
+    def _sandbox_decision(self) -> bool:
+        try:
+            sandbox.probe()
+            return True
+        except sandbox.SandboxUnavailable as err:
+            opted_out = os.environ.get(UNSANDBOXED_ENV) == "1" or not self.require_sandbox
+            if not opted_out:
+                raise
+            warnings.warn(f"GRADING WITHOUT A SANDBOX: student code runs with your rights and can "
+                          f"read and change your files. ({err})", stacklevel=2)
+            return False
+
+    # ------------------------------------------------------------------ the notebook
+    def preprocess(self, nb, resources=None, km=None):
+        if not self.sandboxed:
+            self.log.warning("GRADING WITHOUT A SANDBOX: student code runs with your rights.")
+        self._plans = {}
+        for index, cell in enumerate(nb.cells):
+            if is_test_cell(cell):
+                try:
+                    visible, expectations = verdicts.parse(cell.source)
+                except verdicts.HiddenTestError as err:
+                    self._plans[index] = (cell.source, None, str(err))
+                    cell.source = "pass"
+                    continue
+                self._plans[index] = (visible, expectations, None)
+                cell.source = verdicts.execution_source(visible, expectations) if expectations \
+                    else visible
+        self._stopped = None
+        self._started = time.monotonic()
+        self._total_output = 0
+        try:
+            nb, resources = super().preprocess(nb, resources, km=km)
+        finally:
+            self._judge_all(nb)
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._stopped is None and time.monotonic() - self._started > self.notebook_deadline:
+            self._stopped = f"the notebook ran longer than {self.notebook_deadline} s in all"
+        if self._stopped:
+            cell.outputs = [error_output("NotRun", f"Not run: {self._stopped}.")]
+            return cell, resources
+        self._cell_output = 0
+        self._cell_truncated = False
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stopped = "the kernel stopped (it was killed, or ran out of memory or CPU time)"
+            cell.outputs.append(error_output("KernelDied", f"Stopped here: {self._stopped}."))
+            return cell, resources
+
+    def on_cell_executed(self, **kwargs):
+        super().on_cell_executed(**kwargs)
+        reply = kwargs["execute_reply"]
+        if reply["content"].get("ename") == "CellTimeoutError":
+            self._stopped = f"a cell ran longer than {self.timeout} s"
+
+    def process_message(self, msg, cell, cell_index):
+        """Keep a bounded amount of output; the rest is dropped, with a note."""
+        if msg["msg_type"] in {"stream", "display_data", "execute_result", "update_display_data",
+                               "error", "comm_open", "comm_msg"}:
+            size = len(json.dumps(msg["content"], default=str)) + sum(
+                len(b) for b in msg.get("buffers", []) or [])
+            self._cell_output += size
+            self._total_output += size
+            if self._cell_output > self.max_cell_output or self._total_output > self.max_total_output:
+                if not self._cell_truncated:
+                    self._cell_truncated = True
+                    cell.outputs.append(NotebookNode(
+                        output_type="stream", name="stdout",
+                        text=f"[more output than the grader keeps ({self.max_cell_output:,} "
+                             "characters a cell); the rest was dropped]\n"))
+                return None
+        return super().process_message(msg, cell, cell_index)
+
+    # ------------------------------------------------------------------ verdicts
+    def _judge_all(self, nb) -> None:
+        for index, (visible, expectations, problem) in self._plans.items():
+            cell = nb.cells[index]
+            shown = [o for o in cell.get("outputs", [])
+                     if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+            text = "".join(o.get("text", "") for o in shown)[:2000]
+            outputs = [NotebookNode(output_type="stream", name="stdout", text=text)] if text else []
+            if problem:
+                verdict = verdicts.Verdict(False, f"this test could not be run safely: {problem}")
+                cell.source = visible
+            elif expectations:
+                verdict = verdicts.judge(expectations, cell.get("outputs", []))
+                cell.source = verdicts.display_source(visible)
+            else:  # a test with no hidden part: it passes when its visible code raised nothing
+                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                verdict = verdicts.Verdict(not errors, "the test raised an error" if errors else "")
+                cell.source = visible
+            if self._stopped and not verdict.passed and "Not run" in json.dumps(
+                    cell.get("outputs", []), default=str):
+                verdict = verdicts.Verdict(False, f"not run: {self._stopped}")
+            if not verdict.passed:
+                outputs.append(error_output("NotPassed", verdict.reason))
+            cell.outputs = outputs

@@ -1,0 +1,182 @@
+"""Hidden tests judged outside the kernel: the key never enters the student's process.
+
+A hidden test is a list of ``expect(item_id, <expression>, <key>)`` calls. Before grading, each call is
+replaced by ``emit(item_id, <expression>)``, which reports the learner's value as JSON; after
+grading, that value is decoded here, strictly, and compared with the key in the grader's own process.
+So nothing the learner's code does in the kernel (reading the cell it is about to run, patching
+builtins or the course package, swallowing exceptions, printing fake results, objects that equal
+anything) can turn a wrong or missing answer into a pass: the kernel never sees a key, and
+only one plain value per item is accepted.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+
+from course.grading import same_plain
+
+ANSWER_MIME = "application/vnd.course.answer+json"
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS\n?", re.S)
+MAX_EMISSION_CHARS = 100_000
+NOTE = "# Hidden tests ran when this was graded; they are not shown here."
+
+
+class HiddenTestError(ValueError):
+    """A hidden test that is not a list of expect(...) calls cannot be judged safely."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    item_id: str
+    expression: str
+    key: object
+
+
+def parse(source: str) -> tuple[str, list[Expectation]]:
+    """Split a test cell into its visible part and its expectations."""
+    match = HIDDEN.search(source)
+    if not match:
+        return source, []
+    visible = (source[:match.start()] + source[match.end():]).rstrip() + "\n"
+    try:
+        tree = ast.parse(match.group(1))
+    except SyntaxError as err:
+        raise HiddenTestError(f"hidden tests do not parse: {err}") from None
+    expectations = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "expect"
+                and len(call.args) == 3 and not call.keywords):
+            raise HiddenTestError("hidden tests may only call expect(item_id, answer, key)")
+        try:
+            item_id = ast.literal_eval(call.args[0])
+            key = ast.literal_eval(call.args[2])
+        except ValueError:
+            raise HiddenTestError("expect() needs a literal item id and a literal key") from None
+        expectations.append(Expectation(item_id, ast.unparse(call.args[1]), key))
+    if not expectations:
+        raise HiddenTestError("hidden tests hold no expect() call")
+    return visible, expectations
+
+
+def execution_source(visible: str, expectations: list[Expectation]) -> str:
+    """What the kernel runs instead: the visible check, then one report per item, no keys."""
+    lines = [visible.rstrip(), "from course.grading import emit as _course_emit"]
+    lines += [f"_course_emit({e.item_id!r}, {e.expression})" for e in expectations]
+    return "\n".join(lines) + "\n"
+
+
+def display_source(visible: str) -> str:
+    """What the graded notebook and the feedback show: the visible check only."""
+    return visible.rstrip() + "\n" + NOTE
+
+
+# ---------------------------------------------------------------- plain values as tagged JSON
+def encode(value):
+    """Kernel side: a plain value as tagged JSON (raises TypeError for anything else)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return {"t": kind.__name__, "v": value}
+    if kind in (list, tuple, set, frozenset):
+        items = [encode(v) for v in value]
+        if kind in (set, frozenset):
+            items.sort(key=lambda e: json.dumps(e, sort_keys=True))
+        return {"t": kind.__name__, "v": items}
+    if kind is dict:
+        return {"t": "dict", "v": [[encode(k), encode(v)] for k, v in value.items()]}
+    raise TypeError(f"not a plain value: {kind.__name__}")
+
+
+_SCALARS = {"str": str, "int": int, "float": float, "bool": bool, "NoneType": type(None)}
+
+
+def decode(data, depth: int = 0):
+    """Grader side: rebuild a plain value, refusing anything that is not exactly our encoding."""
+    if depth > 20 or not isinstance(data, dict) or set(data) != {"t", "v"}:
+        raise ValueError("malformed answer report")
+    tag, raw = data["t"], data["v"]
+    if tag in _SCALARS:
+        if type(raw) is not _SCALARS[tag] and not (tag == "float" and type(raw) is int):
+            raise ValueError("malformed scalar")
+        return float(raw) if tag == "float" else raw
+    if tag in ("list", "tuple", "set", "frozenset"):
+        if type(raw) is not list:
+            raise ValueError("malformed sequence")
+        items = [decode(v, depth + 1) for v in raw]
+        if tag in ("set", "frozenset"):
+            if not all(type(v) in _SCALARS.values() for v in items):
+                raise ValueError("unhashable set member")
+            return set(items) if tag == "set" else frozenset(items)
+        return items if tag == "list" else tuple(items)
+    if tag == "dict":
+        if type(raw) is not list or not all(type(p) is list and len(p) == 2 for p in raw):
+            raise ValueError("malformed dict")
+        out = {}
+        for k, v in raw:
+            key = decode(k, depth + 1)
+            if type(key) not in _SCALARS.values():
+                raise ValueError("unhashable dict key")
+            out[key] = decode(v, depth + 1)
+        return out
+    raise ValueError(f"unknown type tag {tag!r}")
+
+
+# ---------------------------------------------------------------- judging one test cell
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    reason: str = ""
+
+
+def reports(outputs) -> list:
+    """The answer reports a cell's outputs carry (each a dict, or None when unreadable)."""
+    found = []
+    for out in outputs:
+        data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") \
+            else {}
+        if ANSWER_MIME in data:
+            payload = data[ANSWER_MIME]
+            try:
+                if isinstance(payload, str):
+                    payload = json.loads(payload[:MAX_EMISSION_CHARS + 1])
+                found.append(payload if isinstance(payload, dict) else None)
+            except ValueError:
+                found.append(None)
+    return found
+
+
+def judge(expectations: list[Expectation], outputs) -> Verdict:
+    """Pass only when every item reported exactly one plain value equal to its key."""
+    found = reports(outputs)
+    if any(r is None for r in found):
+        return Verdict(False, "an answer report could not be read")
+    expected_ids = {e.item_id for e in expectations}
+    strangers = [r.get("item") for r in found if r.get("item") not in expected_ids]
+    if strangers:
+        return Verdict(False, "answer reports for other items appeared here (tampering)")
+    for e in expectations:
+        mine = [r for r in found if r.get("item") == e.item_id]
+        if not mine:
+            return Verdict(False, f"{e.item_id}: no answer could be read (not answered, or the "
+                                  "cell was stopped before it reported)")
+        if len(mine) > 1:
+            return Verdict(False, f"{e.item_id}: more than one answer was reported (tampering)")
+        report = mine[0]
+        if "error" in report:
+            return Verdict(False, f"{e.item_id}: {str(report['error'])[:200]}")
+        try:
+            if len(json.dumps(report.get("value"))) > MAX_EMISSION_CHARS:
+                raise ValueError("too large")
+            value = decode(report.get("value"))
+        except (ValueError, TypeError, RecursionError):
+            return Verdict(False, f"{e.item_id}: the answer is not a plain value")
+        if value is None:
+            return Verdict(False, f"{e.item_id}: not answered")
+        if not same_plain(value, e.key):
+            return Verdict(False, f"{e.item_id}: not the expected answer")
+    return Verdict(True)
