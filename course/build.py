@@ -33,11 +33,17 @@ def scratch_course(root: Path, dest: Path, folders: list[str]) -> Path:
     return dest
 
 
+def scripts_first(env: dict) -> dict:
+    """nbgrader runs helpers such as `alembic` by name: put this environment's scripts first."""
+    scripts = str(Path(sys.executable).parent)
+    if env.get("PATH", "").split(os.pathsep)[0] != scripts:
+        env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
+    return env
+
+
 def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real nbgrader CLI in ``course_dir`` (it reads that directory's nbgrader_config.py)."""
-    # nbgrader runs helpers such as `alembic` by name: put this environment's scripts first.
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env = scripts_first(dict(os.environ))
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
                           capture_output=True, text=True, env=env)
     if check and proc.returncode != 0:

@@ -52,6 +52,14 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_grade(args) -> int:
+    from course import grade as grade_mod
+    root = find_root(Path.cwd())
+    summary = grade_mod.grade(root, args.assignments, args.student, args.jobs, args.force)
+    print(grade_mod.report(summary))
+    return 0 if summary.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="grade a fictional class end to end and print the table")
     p.add_argument("--out", type=Path, default=None, help="work directory (default build/demo)")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("grade", help="autograde submitted/ in parallel, sandboxed and resumable")
+    p.add_argument("assignments", nargs="*", help="assignments to grade (default: all)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: one per core)")
+    p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    p.set_defaults(func=cmd_grade)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -31,3 +31,56 @@ def scores(url: str, assignment: str) -> dict:
             out[sub.student_id] = {"auto": auto, "max_auto": max_auto, "cells": cells,
                                    "score": sub.score, "max_score": sub.max_score}
     return out
+
+
+def copy_assignment(src, dst, assignment: str) -> None:
+    """Copy an assignment's definition (notebooks and cells, no students) between gradebooks."""
+    a = src.find_assignment(assignment)
+    dst.update_or_create_assignment(assignment, duedate=a.duedate)
+    for nb in a.notebooks:
+        dst.update_or_create_notebook(nb.name, assignment)
+        for cell in nb.grade_cells:
+            dst.update_or_create_grade_cell(cell.name, nb.name, assignment,
+                                            max_score=cell.max_score, cell_type=cell.cell_type)
+        for cell in nb.solution_cells:
+            dst.update_or_create_solution_cell(cell.name, nb.name, assignment)
+        for cell in nb.task_cells:
+            dst.update_or_create_task_cell(cell.name, nb.name, assignment,
+                                           max_score=cell.max_score, cell_type=cell.cell_type)
+        for cell in nb.source_cells:
+            dst.update_or_create_source_cell(cell.name, nb.name, assignment,
+                                             cell_type=cell.cell_type, locked=cell.locked,
+                                             source=cell.source, checksum=cell.checksum)
+
+
+def submission_record(gb, assignment: str, student: str) -> dict:
+    """What autograding wrote for one submission, as plain data (to merge elsewhere)."""
+    sub = gb.find_submission(assignment, student)
+    return {
+        "timestamp": sub.timestamp,
+        "notebooks": {
+            nb.name: {
+                "late_submission_penalty": nb.late_submission_penalty,
+                "grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
+                "comments": {c.name: c.auto_comment for c in nb.comments},
+            } for nb in sub.notebooks
+        },
+    }
+
+
+def merge_submission(gb, assignment: str, student: str, record: dict) -> None:
+    """Write one submission's autograding results into ``gb``, as nbgrader autograde would.
+
+    Manual scores, extra credit and manual comments already in ``gb`` are kept.
+    """
+    gb.update_or_create_student(student)
+    gb.update_or_create_submission(assignment, student, timestamp=record["timestamp"])
+    for name, nb in record["notebooks"].items():
+        sub_nb = gb.find_submission_notebook(name, assignment, student)
+        sub_nb.late_submission_penalty = nb["late_submission_penalty"]
+        for cell, (auto, needs_manual) in nb["grades"].items():
+            grade = gb.find_grade(cell, name, assignment, student)
+            grade.auto_score, grade.needs_manual_grade = auto, needs_manual
+        for cell, auto_comment in nb["comments"].items():
+            gb.find_comment(cell, name, assignment, student).auto_comment = auto_comment
+    gb.db.commit()

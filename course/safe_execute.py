@@ -44,19 +44,26 @@ def is_test_cell(cell) -> bool:
 
 class SafeExecute(Execute):
     require_sandbox = Bool(True, help="Refuse to grade when no sandbox can be made.").tag(config=True)
+    use_sandbox = Bool(True, help="Set False only to grade trusted notebooks without a sandbox "
+                                  "(every notebook then warns).").tag(config=True)
     max_cell_output = Integer(200_000, help="Output characters kept per cell.").tag(config=True)
     max_total_output = Integer(2_000_000, help="Output characters kept per notebook.").tag(config=True)
     notebook_deadline = Integer(600, help="Seconds one notebook may take in all.").tag(config=True)
 
     def __init__(self, **kwargs):
-        self.sandboxed = self._sandbox_decision()
-        kwargs["kernel_manager_class"] = (SandboxedKernelManager if self.sandboxed
-                                          else AsyncKernelManager)
         super().__init__(**kwargs)
+        # Decided after configuration is loaded; nbgrader's Execute would otherwise force its own
+        # kernel manager through a keyword argument, which is why this is a subclass at all.
+        self.sandboxed = self._sandbox_decision()
+        self.kernel_manager_class = SandboxedKernelManager if self.sandboxed else AsyncKernelManager
         # A kernel stuck in a loop that ignores interrupts must not delay the end of grading.
         self.shutdown_kernel = "immediate"
 
     def _sandbox_decision(self) -> bool:
+        if not self.use_sandbox:
+            warnings.warn("GRADING WITHOUT A SANDBOX (SafeExecute.use_sandbox = False): student code "
+                          "runs with your rights and can read and change your files.", stacklevel=2)
+            return False
         try:
             sandbox.probe()
             return True
@@ -107,8 +114,12 @@ class SafeExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._stopped = "the kernel stopped (it was killed, or ran out of memory or CPU time)"
-            cell.outputs.append(error_output("KernelDied", f"Stopped here: {self._stopped}."))
-            return cell, resources
+        except Exception as err:  # a kernel that ignores interrupts, or any executor failure
+            self._stopped = (f"a cell ran longer than {self.timeout} s and would not stop"
+                             if "timeout" in type(err).__name__.lower() or "Timeout" in str(err)
+                             else f"grading stopped ({type(err).__name__})")
+        cell.outputs.append(error_output("Stopped", f"Stopped here: {self._stopped}."))
+        return cell, resources
 
     def on_cell_executed(self, **kwargs):
         super().on_cell_executed(**kwargs)

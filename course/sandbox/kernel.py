@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from jupyter_client.manager import AsyncKernelManager
 from course.sandbox.bwrap import Limits, command, launcher
 
 
-def stage(folder: Path, dest: Path, limits: Limits) -> Path:
+def stage(folder: Path | None, dest: Path, limits: Limits) -> Path:
     """Copy what the kernel may see of a submission folder.
 
     Never notebooks: during autograding the folder holds the notebook being graded, whose test
@@ -19,6 +20,8 @@ def stage(folder: Path, dest: Path, limits: Limits) -> Path:
     sandbox's working space are left out too.
     """
     dest.mkdir(parents=True)
+    if folder is None:
+        return dest
     budget = (limits.tmpfs_mb << 20) // 2
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
@@ -52,9 +55,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         # Interrupts go as messages: a signal would reach bubblewrap, not the kernel.
         self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        staged = stage(Path(kw.pop("cwd", None) or Path.cwd()), self._runtime / "submission",
-                       self.limits)
+        # Only the notebook's own folder is staged; with no folder given, the kernel gets nothing
+        # (never the process's working directory, which is the course root when grading).
+        folder = kw.pop("cwd", None)
+        staged = stage(Path(folder) if folder else None, self._runtime / "submission", self.limits)
         kw["cwd"] = str(self._runtime)
+        # The kernel process's own chatter is not the notebook's output: keep it off the terminal.
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         return command(launcher(kernel_cmd, self.limits), staged, self._runtime, self.limits), kw
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
