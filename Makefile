@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages the tests need (the grading sandbox, the browser, ...), installed when missing.
-SYSTEM_PACKAGES := bubblewrap
+SYSTEM_PACKAGES := bubblewrap postgresql
 
 .PHONY: help venv sysdeps lab build check demo test test-fast clean
 

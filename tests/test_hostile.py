@@ -385,3 +385,13 @@ def test_without_the_sandbox_the_thief_succeeds(generated, tmp_path):
     write(course / "submitted" / "thief" / FOLDER, inject(subs.typed(release, {}), Q1, THIEF))
     nbgrader(course, "autograde", FOLDER, "--force", check=False)
     assert scores(db_url(course), FOLDER)["thief"]["auto"] == 9
+
+
+def test_feedback_never_shows_hidden_tests(graded):
+    """Stock nbgrader puts hidden tests in feedback (jupyter/nbgrader#917, #1363); ours cannot."""
+    course, _, _, _ = graded
+    student = HONEST[0]
+    nbgrader(course, "generate_feedback", FOLDER, "--student", student, "--force")
+    html = next((course / "feedback" / student / FOLDER).glob("*.html")).read_text(encoding="utf-8")
+    assert "Hidden tests ran when this was graded" in html
+    assert "BEGIN HIDDEN TESTS" not in html and "expect(" not in html

@@ -1,0 +1,87 @@
+"""A PostgreSQL gradebook, with several `course grade` processes writing to it at once.
+
+The server is Debian's postgresql, started by the test on loopback in a scratch folder and stopped
+at the end, pass or fail. `make test` installs the package on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from course import content, notebooks
+from course import submissions as subs
+from course.build import nbgrader, scratch_course, scripts_first
+from course.gradebook import scores
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.pipeline
+FOLDER = "m1_first_contact"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert bins, "PostgreSQL server binaries are missing: `make test` installs Debian's postgresql."
+    bindir = Path(bins[-1]).parent
+    data = Path(tempfile.mkdtemp(prefix="course-pg-"))
+    as_user = []
+    if os.getuid() == 0:  # the server refuses to run as root
+        shutil.chown(data, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)
+    run(str(bindir / "initdb"), "-D", str(data / "db"), "-U", "grader", "--auth=trust")
+    run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
+        "-o", f"-h 127.0.0.1 -p {port} -k {data}", "start")
+    try:
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook")
+        yield f"postgresql://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_several_graders_write_to_one_postgres_gradebook(postgres, tmp_path):
+    course = scratch_course(ROOT, tmp_path, [FOLDER])
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.CourseDirectory.db_url = {postgres!r}\n")
+    nbgrader(course, "generate_assignment", FOLDER, "--force")
+    module = content.module("m1")
+    source = notebooks.read(notebooks.source_notebook(course, module))
+    release = notebooks.read(notebooks.release_notebook(course, module))
+    key, pts = subs.keys(source), subs.points(source)
+    items = list(key)
+    expected = {}
+    for n in range(6):  # a mix: full, blank, partial; typed and clicked
+        chosen = {i: key[i] for i in items[: (n * 3) % (len(items) + 1)]}
+        clicks = chosen if n % 2 else {}
+        nb = subs.typed(release, {} if clicks else chosen)
+        subs.write_submission(course / "submitted", f"s{n}", FOLDER, "first_contact", nb, clicks)
+        expected[f"s{n}"] = float(sum(pts[i] for i in chosen))
+    env = scripts_first(dict(os.environ))
+    graders = [subprocess.Popen([sys.executable, "-m", "course.cli", "grade", FOLDER, "--jobs", "1",
+                                 *[a for s in group for a in ("--student", s)]],
+                                cwd=course, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+               for group in (["s0", "s1"], ["s2", "s3"], ["s4", "s5"])]
+    outputs = [g.communicate(timeout=600)[0] for g in graders]
+    assert all(g.returncode == 0 for g in graders), "\n".join(outputs)
+    got = {s: v["auto"] for s, v in scores(postgres, FOLDER).items()}
+    assert got == expected
