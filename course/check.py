@@ -35,7 +35,7 @@ class Row:
         return abs(self.expected - self.got) < 1e-9
 
 
-def plan(source_nb, release_nb) -> dict:
+def plan(source_nb) -> dict:
     """student -> (typed answers, clicked answers, expected auto score)."""
     key = subs.keys(source_nb)
     pts = subs.points(source_nb)
@@ -63,7 +63,7 @@ def run(root: Path, names: list[str] | None = None, workdir: Path | None = None)
             source_nb = notebooks.read(notebooks.source_notebook(course_dir, module))
             release_nb = notebooks.read(notebooks.release_notebook(course_dir, module))
             expected = {}
-            for student, (typed, clicks, want) in plan(source_nb, release_nb).items():
+            for student, (typed, clicks, want) in plan(source_nb).items():
                 nb = subs.typed(release_nb, typed)
                 subs.write_submission(course_dir / "submitted", student, folder,
                                       module["notebook"], nb, clicks)

@@ -140,7 +140,6 @@ def grade_one(root: str, template: str, task: Task) -> dict:
         converter.force, converter.create_student = True, True
         mark_missing_notebooks(str(scratch / "submitted" / task.student / task.assignment),
                                task.assignment)
-        log = logging.getLogger(f"course.grade.{task.student}")
         errors = _ErrorCollector()
         converter.log.addHandler(errors)
         try:
@@ -152,7 +151,6 @@ def grade_one(root: str, template: str, task: Task) -> dict:
             converter.log.removeHandler(errors)
         with Gradebook(coursedir.db_url) as gb:
             record = gbk.submission_record(gb, task.assignment, task.student)
-        log.debug("graded %s/%s", task.student, task.assignment)
         return {"task": task, "record": record, "scratch": str(scratch),
                 "output": str(scratch / "autograded" / task.student / task.assignment)}
     except Exception as err:  # anything at all: report it, never take the run down
@@ -168,8 +166,12 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
     def reason(self) -> str:
-        useful = [m for m in self.messages if "Traceback" not in m and "see the" not in m.lower()]
-        return (useful[0] if useful else "").strip().splitlines()[0][:300] if useful else ""
+        """nbgrader's first error line that says something (not its generic closing advice)."""
+        for message in self.messages:
+            line = message.strip().splitlines()[0] if message.strip() else ""
+            if line and "Traceback" not in line and "see the" not in line.lower():
+                return line[:300]
+        return ""
 
 
 # ---------------------------------------------------------------- parent side

@@ -9,7 +9,7 @@ from course import content, notebooks
 from course.checks import form_problem
 from course.submissions import keys
 
-from conftest import MODULES, ROOT, SEEDS
+from conftest import ROOT, SEEDS
 
 GRADE_ID = re.compile(r"^m\d_(q\d+|test_q\d+|r\d+)_[a-z0-9_]+$")
 

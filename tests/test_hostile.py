@@ -21,7 +21,7 @@ from typing import Callable
 import nbformat
 import pytest
 
-from course import check, content, grade, notebooks
+from course import content, grade, notebooks
 from course import submissions as subs
 from course.build import nbgrader, scratch_course
 from course.gradebook import db_url, scores
@@ -288,7 +288,7 @@ def generated(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile-base")
     scratch_course(ROOT, base, [FOLDER])
     with open(base / "nbgrader_config.py", "a") as f:
-        f.write("\nc.Execute.timeout = 15\nc.SafeExecute.notebook_deadline = 90\n")
+        f.write("\nc.Execute.timeout = 20\nc.SafeExecute.notebook_deadline = 120\n")
     nbgrader(base, "generate_assignment", FOLDER, "--force")
     module = content.module("m1")
     source = notebooks.read(notebooks.source_notebook(base, module))

@@ -1,6 +1,5 @@
 """The real nbgrader CLI, end to end, in scratch course directories."""
 
-import shutil
 
 import nbformat
 import pytest
