@@ -73,6 +73,8 @@ def form_problem(item: dict, value) -> str | None:
     if kind == "number":
         if type(value) not in (int, float):
             return f"give a number, such as {item.get('min', 0)} (without quotes)"
+        if item.get("integer") and type(value) is not int:
+            return "give a whole number, without a decimal point (3, not 3.0)"
         low, high = item.get("min"), item.get("max")
         if (low is not None and value < low) or (high is not None and value > high):
             return f"give a number from {low} to {high}"
@@ -86,8 +88,11 @@ def describe(value) -> str:
     return repr(value)
 
 
-def check_answer(item_id: str, value) -> bool:
-    """Print whether the answer is well-formed; return True when it is. Never raises."""
+def check_answer(item_id: str, value) -> None:
+    """Print whether the answer is well-formed, in one line. Never raises.
+
+    It returns nothing, so the check cell shows only the sentence (no stray True or False).
+    """
     item = content.item(item_id)
     label = f"Question {item['var'][1:]}" if item["var"].startswith("q") else item["var"]
     problem = form_problem(item, value)
@@ -95,10 +100,10 @@ def check_answer(item_id: str, value) -> bool:
         how = "use the buttons above, or type" if item.get("widget", True) else "type"
         print(f"… {label} is not answered yet: {how} your answer in the cell above, for example "
               f"{example(item)}, then run that cell and this one again.")
-        return False
+        return
     if problem:
         print(f"✗ {label} is not in the expected form: {problem}.")
-        return False
+        return
     saved = saved_answer(item_id) if item.get("widget", True) else None
     note = ""
     if saved is not None and saved != value:
@@ -106,4 +111,3 @@ def check_answer(item_id: str, value) -> bool:
                 "the typed answer is the one that counts.")
     print(f"✓ {label} is answered and well-formed: {describe(value)}. "
           f"Whether it is right is checked when your work is graded.{note}")
-    return True

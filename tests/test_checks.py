@@ -38,12 +38,18 @@ def test_every_item_example_is_well_formed(item):
     assert form_problem(item, namespace[item["var"]]) is None
 
 
-def test_check_answer_prints_one_plain_line(in_tmp, capsys):
-    assert check_answer("m1_q1_point_of_contact", None) is False
+def test_check_answer_prints_one_plain_line_and_returns_nothing(in_tmp, capsys):
+    assert check_answer("m1_q1_point_of_contact", None) is None
     assert "not answered yet" in capsys.readouterr().out
-    assert check_answer("m1_q1_point_of_contact", "c") is True
+    assert check_answer("m1_q1_point_of_contact", "c") is None
     out = capsys.readouterr().out
-    assert out.startswith("✓") and "checked when your work is graded" in out
+    assert out.startswith("✓") and out.count("\n") == 1 and "checked when your work is graded" in out
+
+
+def test_a_whole_number_item_refuses_a_decimal():
+    item = {"id": "m0_q1_x", "var": "q1", "kind": "number", "min": 0, "max": 50, "integer": True}
+    assert "whole number" in form_problem(item, 8.0)
+    assert form_problem(item, 8) is None
 
 
 def test_check_answer_notes_a_typed_answer_that_differs_from_the_click(in_tmp, capsys):
@@ -59,5 +65,5 @@ def test_hostile_values_do_not_crash_the_check(in_tmp, capsys):
 
         def __repr__(self):
             return "Weird()"
-    assert check_answer("m1_q1_point_of_contact", Weird()) is False
+    check_answer("m1_q1_point_of_contact", Weird())
     assert "✗" in capsys.readouterr().out
