@@ -100,3 +100,20 @@ def test_every_widget_control_has_an_accessible_name(in_tmp):
         assert found
         for control in found:
             assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"
+
+
+def test_a_number_question_starts_unanswered_and_parses_what_is_typed(in_tmp, monkeypatch):
+    from course import content
+    from course.widgets.question import parse_number
+    assert [parse_number(t) for t in ("", " 12 ", "3.5", "1,200", "twelve")] == \
+        [None, 12, 3.5, 1200, "twelve"]
+    item = {"id": "m1_q9_count", "var": "q9", "kind": "number", "min": 0, "max": 100,
+            "integer": True, "question": "How many?"}
+    monkeypatch.setattr(content, "item", lambda item_id: item)
+    q = Question("m1_q9_count")
+    assert q.value is None and "Not answered yet" in q.feedback.value
+    q.number.value = "7"
+    assert saved_answer("m1_q9_count") == 7 and "Saved: 7" in q.feedback.value
+    q.number.value = "7.5"
+    assert "whole number" in q.feedback.value
+    assert Question("m1_q9_count").value == 7.5   # restored as typed

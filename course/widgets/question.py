@@ -17,6 +17,19 @@ from course.widgets.base import CourseWidget, feedback_html
 WIDE = widgets.Layout(width="auto")
 
 
+def parse_number(text: str):
+    """What a learner typed in a number box: an int, a float, None when empty, else the text."""
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text  # the form check then says "give a number"
+
+
 class Question(CourseWidget):
     """One graded item (choice, multi, match or number) with persisted answers."""
 
@@ -63,8 +76,10 @@ class Question(CourseWidget):
                 dd.observe(self._on_change, names="value")
             return list(self.dropdowns.values())
         if kind == "number":
-            self.number = widgets.FloatText(value=None, description="Your answer",
-                                            style={"description_width": "initial"})
+            # A text box, not FloatText: that starts at 0.0 and would look answered.
+            self.number = widgets.Text(value="", placeholder="type a number",
+                                       description="Your answer",
+                                       style={"description_width": "initial"})
             self.number.observe(self._on_change, names="value")
             return [self.number]
         raise content.ContentError(f"Item {self.item_id} has an unknown kind {kind!r}.")
@@ -82,10 +97,7 @@ class Question(CourseWidget):
         if kind == "match":
             chosen = {key: dd.value for key, dd in self.dropdowns.items() if dd.value is not None}
             return chosen or None
-        value = self.number.value
-        if value is not None and float(value).is_integer() and self.item.get("integer", False):
-            return int(value)
-        return value
+        return parse_number(self.number.value)
 
     def _show(self, value) -> None:
         """Put a saved answer back into the controls (ignoring anything that does not fit)."""
@@ -102,7 +114,7 @@ class Question(CourseWidget):
                     if value.get(key) in self.item["options"]:
                         dd.value = value[key]
             elif kind == "number" and type(value) in (int, float):
-                self.number.value = value
+                self.number.value = str(value)
         finally:
             self._restoring = False
 
