@@ -51,7 +51,7 @@ def postgres():
         "-o", f"-h 127.0.0.1 -p {port} -k {data}", "start")
     try:
         run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook")
-        yield f"postgresql://grader@127.0.0.1:{port}/gradebook"
+        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/gradebook"
     finally:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate",
                         "stop"], capture_output=True)
