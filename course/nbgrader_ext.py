@@ -7,6 +7,7 @@ formgrader's buttons and ``course`` commands all behave the same way.
 from __future__ import annotations
 
 import os
+import warnings
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
@@ -195,6 +196,9 @@ def configure(c) -> None:
 
     from course.safe_execute import SafeExecute
 
+    # nbgrader 0.9 adds a new submission's rows in an order SQLAlchemy 2 warns about on every
+    # first autograde; the rows are saved correctly, so the warning only hides real messages.
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
     c.CourseDirectory.course_id = "customer-service-in-security"
     c.IncludeHeaderFooter.header = "source/header.ipynb"
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
