@@ -6,7 +6,7 @@ even when exercises are unanswered. Correctness is judged only by the hidden tes
 
 from __future__ import annotations
 
-from course import content
+from course import content, scenarios
 from course.answers import saved_answer
 
 NOT_ANSWERED = "not answered yet"
@@ -30,6 +30,9 @@ def example(item: dict) -> str:
         return f"{var} = {{{pairs}}}"
     if kind == "number":
         return f"{var} = {item.get('min', 0)}"
+    if kind == "path":
+        letters = ", ".join(f'"{x}"' for x in scenarios.for_item(item).first_path())
+        return f"{var} = [{letters}]"
     raise content.ContentError(f"Item {item['id']} has an unknown kind {kind!r}.")
 
 
@@ -79,6 +82,8 @@ def form_problem(item: dict, value) -> str | None:
         if (low is not None and value < low) or (high is not None and value > high):
             return f"give a number from {low} to {high}"
         return None
+    if kind == "path":
+        return scenarios.for_item(item).path_problem(value)
     raise content.ContentError(f"Item {item['id']} has an unknown kind {kind!r}.")
 
 

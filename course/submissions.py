@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import content, notebooks
+from course import content, notebooks, scenarios
 from course.answers import AnswerStore, to_json
 from course.nbgrader_ext import CODE_STUB
 
@@ -66,6 +66,8 @@ def wrong_answer(item_id: str, key, rng: random.Random):
         return dict(zip(key, rotated))
     if kind == "number":
         return key + 1
+    if kind == "path":  # another complete path through the same scenario
+        return rng.choice([p for p in scenarios.for_item(item).paths() if p != key])
     raise content.ContentError(f"Item {item_id} has an unknown kind {kind!r}.")
 
 

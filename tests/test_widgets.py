@@ -3,6 +3,7 @@
 import ipywidgets as widgets
 import pytest
 
+from course import scenarios
 from course.answers import saved_answer
 from course.widgets.first_contact import FirstContactSimulator
 from course.widgets.question import Question, ask
@@ -30,6 +31,8 @@ def sample_answer(item):
         return set(list(item["options"])[:2])
     if item["kind"] == "match":
         return {k: list(item["options"])[0] for k in item["keys"]}
+    if item["kind"] == "path":
+        return scenarios.for_item(item).first_path()
     return item.get("min", 0)
 
 

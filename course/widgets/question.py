@@ -13,6 +13,7 @@ from course import content
 from course.answers import AnswerStore, from_json, to_json
 from course.checks import describe, example, form_problem
 from course.widgets.base import CourseWidget, feedback_html
+from course.widgets.scenario import ScenarioPlayer
 
 WIDE = widgets.Layout(width="auto")
 
@@ -31,7 +32,7 @@ def parse_number(text: str):
 
 
 class Question(CourseWidget):
-    """One graded item (choice, multi, match or number) with persisted answers."""
+    """One graded item (choice, multi, match, number or path) with persisted answers."""
 
     def __init__(self, item_id: str, directory=None):
         super().__init__()
@@ -82,6 +83,11 @@ class Question(CourseWidget):
                                        style={"description_width": "initial"})
             self.number.observe(self._on_change, names="value")
             return [self.number]
+        if kind == "path":
+            # The scenario, without coaching; each finished run is saved as the answer.
+            self.player = ScenarioPlayer(self.item["scenario"], content.module_id_of(self.item_id),
+                                         coaching=False, on_complete=lambda path: self._on_change())
+            return [self.player]
         raise content.ContentError(f"Item {self.item_id} has an unknown kind {kind!r}.")
 
     # -- reading and writing the controls -------------------------------------------------------
@@ -97,6 +103,8 @@ class Question(CourseWidget):
         if kind == "match":
             chosen = {key: dd.value for key, dd in self.dropdowns.items() if dd.value is not None}
             return chosen or None
+        if kind == "path":
+            return self.player.path if self.player.finished else None
         return parse_number(self.number.value)
 
     def _show(self, value) -> None:
@@ -115,6 +123,8 @@ class Question(CourseWidget):
                         dd.value = value[key]
             elif kind == "number" and type(value) in (int, float):
                 self.number.value = str(value)
+            elif kind == "path" and form_problem(self.item, value) is None:
+                self.player.play(value, notify=False)
         finally:
             self._restoring = False
 
@@ -129,6 +139,8 @@ class Question(CourseWidget):
     def _on_change(self, change=None) -> None:
         if self._restoring:
             return
+        if self.item["kind"] == "path" and self.value is None:
+            return  # an unfinished run never replaces a saved path
         self.store.save(self.item_id, to_json(self.item, self.value))
         self._refresh()
 
@@ -139,6 +151,9 @@ class Question(CourseWidget):
         if value is None:
             text, tone = (f"Not answered yet. Choose above; your choice is saved as you click and "
                           f"becomes {var} in the answer cell below."), "info"
+            if self.item["kind"] == "path":
+                text = (f"Not answered yet. Play the scenario above to its end; your path is saved "
+                        f"there (a new run replaces it only when it ends) and becomes {var} below.")
         elif problem:
             text, tone = f"Saved, but not complete yet: {problem}.", "warn"
         else:
@@ -152,6 +167,8 @@ class Question(CourseWidget):
             lines.append(f"  {k}) {text}")
         for key, label in self.item.get("keys", {}).items():
             lines.append(f"  - {key}: {label}")
+        if self.item["kind"] == "path":
+            lines.append(self.player.text_fallback())
         lines.append(f"(The buttons cannot display here. Type your answer in the answer cell, "
                      f"for example {example(self.item)}.)")
         return "\n".join(lines)

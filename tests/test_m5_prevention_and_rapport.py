@@ -1,0 +1,311 @@
+"""Module 5's scenarios, widgets, figure and the path item kind, driven headless."""
+
+import html
+import io
+import random
+
+import ipywidgets as widgets
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+from course import content, scenarios
+from course.answers import saved_answer
+from course.checks import check_answer, example, form_problem
+from course.plots.prevention_and_rapport import escalation_curve
+from course.submissions import wrong_answer
+from course.widgets.early_warning import EarlyWarnings
+from course.widgets.question import Question, ask
+from course.widgets.scenario import ScenarioPlayer, practise
+
+matplotlib.use("Agg")
+
+DATA = content.module_content("m5")
+SCENARIOS = list(DATA["scenario"])
+PATH_ITEM = content.item("m5_q4_scenario_path")
+CONTROLS = (widgets.Dropdown, widgets.RadioButtons, widgets.Button, widgets.IntProgress)
+
+
+def shown(text: str) -> str:
+    return html.unescape(text)
+
+
+def controls(widget):
+    for child in getattr(widget, "children", ()):
+        if isinstance(child, CONTROLS):
+            yield child
+        yield from controls(child)
+
+
+# ------------------------------------------------------------------ the scenario graphs
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_scenario_graph_is_well_formed(name):
+    """Every choice leads to an existing node, every node is reachable, every path ends."""
+    s = scenarios.scenario("m5", name)
+    assert s.problems() == []
+    for node_id in s.nodes:
+        for choice in s.choices(node_id).values():
+            assert choice["next"] in s.nodes
+    paths = s.paths()
+    assert paths and all(s.is_ending(s.walk(p)[-1]) for p in paths)
+    # No dead loop: no path visits a node twice, so every walk is finite.
+    assert all(len(set(s.walk(p))) == len(p) + 1 for p in paths)
+    assert max(len(p) for p in paths) >= 3, "a scenario needs at least three steps"
+    assert len(s.states) >= 3 and all(node["state"] in s.states for node in s.nodes.values())
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_step_offers_a_choice_that_calms_and_one_that_does_not(name):
+    """Each choice changes the person's state in a way the learner can see."""
+    s = scenarios.scenario("m5", name)
+    for node_id in s.nodes:
+        if s.is_ending(node_id):
+            continue
+        after = [s.state_index(c["next"]) for c in s.choices(node_id).values()]
+        assert len(s.choices(node_id)) >= 2 and len(set(after)) >= 2, node_id
+
+
+def test_the_practice_scenario_coaches_every_choice_and_the_graded_one_none():
+    practice, graded = scenarios.scenario("m5", "long_wait"), scenarios.scenario("m5", PATH_ITEM["scenario"])
+    assert all(c.get("coaching") for n in practice.nodes for c in practice.choices(n).values())
+    assert not any(c.get("coaching") for n in graded.nodes for c in graded.choices(n).values())
+    # In the graded scenario calm is not the whole test: more than one ending is calm.
+    calm = [n for n in graded.nodes if graded.is_ending(n) and graded.nodes[n]["state"] == "calm"]
+    assert len(calm) >= 2
+
+
+@pytest.mark.parametrize("broken, message", [
+    ({"start": "nowhere"}, "start node 'nowhere' does not exist"),
+    ({"node": {"start": {"state": "calm", "says": "Hi.",
+                         "choice": {"a": {"text": "x", "next": "gone", "consequence": "y"}}}}},
+     "leads to the missing node 'gone'"),
+    ({"node": {"start": {"state": "calm", "says": "Hi.",
+                         "choice": {"a": {"text": "x", "next": "loop", "consequence": "y"}}},
+               "loop": {"state": "calm", "says": "Again.",
+                        "choice": {"a": {"text": "x", "next": "start", "consequence": "y"}}}}},
+     "it loops: start -> loop -> start"),
+    ({"node": {"start": {"state": "calm", "says": "Hi."}, "orphan": {"state": "calm", "says": "?",
+                                                                      "outcome": "z"}}},
+     "lacks an outcome"),
+    ({"node": {"start": {"state": "furious", "says": "Hi.", "outcome": "z"}}}, "unknown state"),
+])
+def test_a_broken_scenario_is_refused_with_a_clear_message(broken, message):
+    data = {"states": ["calm", "angry"], "start": "start",
+            "node": {"start": {"state": "calm", "says": "Hi.", "outcome": "Done."}}}
+    data.update(broken)
+    with pytest.raises(content.ContentError, match=message):
+        scenarios.Scenario("broken", data)
+
+
+def test_an_unknown_scenario_names_the_ones_that_exist():
+    with pytest.raises(content.ContentError, match="long_wait"):
+        scenarios.scenario("m5", "no_such_scene")
+
+
+# ------------------------------------------------------------------ the path kind: form checks
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (None, "not answered"),
+    ("bba", "list in square brackets"),
+    (("b", "b", "a"), "square brackets, as a list"),
+    ([], "path is empty"),
+    (["b"], "stops after step 1, before the scenario ends"),
+    (["b", "z"], "at step 2 choose one of a, b or c"),
+    (["B", "b", "a"], "lower-case"),
+    (["b", 2], "step 2 must be a letter in quotes"),
+    (["c", "a"], "ends after step 1"),
+])
+def test_path_form_problems_are_named(value, fragment):
+    assert fragment in form_problem(PATH_ITEM, value)
+
+
+def test_every_complete_path_is_well_formed_and_the_example_is_one():
+    s = scenarios.for_item(PATH_ITEM)
+    assert all(form_problem(PATH_ITEM, p) is None for p in s.paths())
+    namespace = {}
+    exec(example(PATH_ITEM), namespace)
+    assert namespace["q4"] == s.first_path() and form_problem(PATH_ITEM, namespace["q4"]) is None
+
+
+def test_check_answer_on_a_path_speaks_in_one_line(in_tmp, capsys):
+    check_answer("m5_q4_scenario_path", ["b"])
+    out = capsys.readouterr().out
+    assert out.startswith("✗") and "step 2" in out
+    check_answer("m5_q4_scenario_path", ["b", "b", "a"])
+    assert capsys.readouterr().out.startswith("✓ Question 4 is answered and well-formed")
+
+
+def test_a_wrong_path_for_the_demo_class_is_another_complete_path():
+    s = scenarios.for_item(PATH_ITEM)
+    key = s.paths()[3]
+    for seed in range(20):
+        wrong = wrong_answer("m5_q4_scenario_path", key, random.Random(seed))
+        assert wrong != key and wrong in s.paths()
+
+
+# ------------------------------------------------------------------ the scenario player
+
+
+def test_the_player_shows_the_consequence_before_the_coaching_and_the_next_step():
+    player = practise("long_wait")
+    s = player.scenario
+    start = s.nodes[s.start]
+    assert start["says"] in shown(player.says.value) and player.state == start["state"]
+    assert player.meter.value == s.state_index(s.start)
+    assert player.consequence.value == "" and player.coaching.value == ""
+    player.options.value = "b"                  # exactly what a click on the radio button does
+    choice = s.choices(s.start)["b"]
+    assert choice["consequence"] in shown(player.consequence.value)
+    assert choice["coaching"] in shown(player.coaching.value)
+    assert player.node == s.start and player.options.disabled, "the step waits for Continue"
+    player.next_button.click()
+    assert player.node == choice["next"] and player.path == ["b"]
+    assert s.nodes[choice["next"]]["says"] in shown(player.says.value)
+    assert s.nodes[s.start]["says"] in shown(player.transcript.value)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_player_reaches_every_ending_and_can_start_again(name):
+    player = ScenarioPlayer(name)
+    ends = []
+    player.on_complete = ends.append
+    for path in player.scenario.paths():
+        player.play(path)
+        assert player.finished and player.path == path
+        ending = player.scenario.nodes[player.node]
+        assert ending["outcome"] in shown(player.consequence.value)
+        assert player.options.layout.display == "none"
+    assert ends == player.scenario.paths()
+    player.restart_button.click()
+    assert player.path == [] and player.node == player.scenario.start
+
+
+def test_the_player_refuses_a_bad_response_and_changes_nothing():
+    player = practise("long_wait")
+    player.respond("b")
+    with pytest.raises(ValueError, match="choose one of a, b, c"):
+        player.pick("q")
+    with pytest.raises(ValueError, match="Choose a response first"):
+        player.advance()
+    with pytest.raises(ValueError, match="does not fit"):
+        player.play(["b", "z"])
+    assert player.path == ["b"]
+
+
+def test_the_text_fallback_holds_the_whole_scenario():
+    text = practise("long_wait")._repr_mimebundle_()["text/plain"]
+    s = scenarios.scenario("m5", "long_wait")
+    assert "Fictional" in text
+    for node_id, node in s.nodes.items():
+        assert node["says"] in text
+    assert "Coaching" in text
+
+
+# ------------------------------------------------------------------ the graded path question
+
+
+def test_a_played_path_is_saved_and_found_by_a_fresh_kernel(in_tmp):
+    q = ask("m5_q4_scenario_path")
+    assert isinstance(q, Question) and q.value is None
+    assert q.player.show_coaching is False and q.player.coaching.value == ""
+    for letter in ["b", "b"]:
+        q.player.options.value = letter
+        q.player.next_button.click()
+    assert saved_answer("m5_q4_scenario_path") is None, "an unfinished run is not an answer"
+    q.player.options.value = "a"
+    assert q.player.coaching.value == "", "the graded run holds the coaching back"
+    q.player.next_button.click()
+    assert saved_answer("m5_q4_scenario_path") == ["b", "b", "a"]
+    assert "Saved" in q.feedback.value
+    # Starting again does not lose the saved path; finishing again replaces it.
+    q.player.restart_button.click()
+    q.player.respond("b")
+    assert saved_answer("m5_q4_scenario_path") == ["b", "b", "a"]
+    q.player.respond("c")
+    q.player.respond("b")
+    assert saved_answer("m5_q4_scenario_path") == ["b", "c", "b"]
+    again = Question("m5_q4_scenario_path")
+    assert again.value == ["b", "c", "b"] and again.player.finished
+
+
+def test_a_damaged_saved_path_is_ignored_by_the_widget(in_tmp):
+    (in_tmp / "m5_answers.json").write_text('{"m5_q4_scenario_path": ["b", "nonsense"]}')
+    q = Question("m5_q4_scenario_path")
+    assert q.value is None and q.player.path == []
+
+
+# ------------------------------------------------------------------ early warnings
+
+
+def test_early_warnings_grow_with_a_warmer_greeting_and_a_chattier_patrol():
+    w = EarlyWarnings()
+    total = len(DATA["early_warning"]["signal"])
+    heard = {}
+    for greeting in range(3):
+        for patrol in range(3):
+            w.choose(greeting=greeting, patrol=patrol)
+            heard[greeting, patrol] = len(w.heard)
+    assert heard[0, 0] == 0 and heard[2, 2] == total
+    assert all(heard[g, p] <= heard[g + 1, p] for g in range(2) for p in range(3))
+    assert all(heard[g, p] <= heard[g, p + 1] for g in range(3) for p in range(2))
+    # Neither half is enough alone.
+    assert heard[2, 0] < total and heard[0, 2] < total
+
+
+def test_early_warnings_show_what_each_warning_becomes():
+    w = EarlyWarnings(greeting=1, patrol=1)
+    text = shown(w.timeline.value)
+    for signal in DATA["early_warning"]["signal"]:
+        assert (signal["early"] if signal in w.heard else signal["late"]) in text
+    w.pickers["greeting"].value = 2            # choosing from the dropdown
+    assert f"You heard {len(w.heard)} of" in shown(w.summary.value)
+    assert "Coaching" in w.coaching.value
+    assert "fictional" in w._repr_mimebundle_()["text/plain"]
+
+
+def test_early_warnings_refuse_a_bad_setting_and_keep_the_old_one():
+    w = EarlyWarnings(greeting=2)
+    with pytest.raises(ValueError, match="from 0 to 2"):
+        w.choose(greeting=1, patrol=7)
+    assert w.pickers["greeting"].value == 2 and w.pickers["patrol"].value == 0
+    with pytest.raises(ValueError, match="whole number"):
+        EarlyWarnings(patrol="1")
+
+
+def test_every_m5_control_has_an_accessible_name(in_tmp):
+    for widget in (EarlyWarnings(), practise("long_wait"), ask("m5_q4_scenario_path")):
+        found = list(controls(widget))
+        assert len(found) >= 2
+        for control in found:
+            assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"
+
+
+# ------------------------------------------------------------------ figure
+
+
+def test_figure_names_its_source_and_labels_every_phase():
+    fig = escalation_curve()
+    ax = fig.axes[0]
+    data = DATA["figure"]
+    assert "illustrative" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    texts = [t.get_text() for t in ax.texts]
+    for phase in data["phase"]:
+        assert phase["name"] in texts and phase["service"] in texts and phase["course"] in texts
+    assert any("Kaplan" in t.get_text() and "not data" in t.get_text() for t in fig.texts)
+    (line, baseline) = ax.lines[:2]
+    # The curve rises from the usual level to a peak inside the crisis phase, then dips below it.
+    x, y = line.get_xdata(), line.get_ydata()
+    crisis = next(p for p in data["phase"] if p["name"] == "Crisis")
+    assert crisis["start"] <= x[np.argmax(y)] <= crisis["end"]
+    assert y.min() < baseline.get_ydata()[0] < y.max()
+
+
+def test_figure_is_not_blank():
+    buf = io.BytesIO()
+    escalation_curve().savefig(buf, format="png")
+    pixels = np.asarray(Image.open(buf).convert("L"))
+    assert pixels.std() > 10
