@@ -60,6 +60,19 @@ def cmd_grade(args) -> int:
     return 0 if summary.ok else 1
 
 
+def cmd_report(args) -> int:
+    from course import report as report_mod
+    root = find_root(Path.cwd())
+    try:
+        built = report_mod.build(root, args.out, db_url=args.db_url,
+                                 add_to_feedback=args.add_to_feedback)
+    except report_mod.ReportError as err:
+        print(f"course report: {err}", file=sys.stderr)
+        return 2
+    print(report_mod.summary(built))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: one per core)")
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("report", help="theme mastery, item analysis, feedback and grade exports")
+    p.add_argument("--out", type=Path, default=None, help="report folder (default build/report)")
+    p.add_argument("--db-url", default=None,
+                   help="gradebook URL (default: the db_url of nbgrader_config.py)")
+    p.add_argument("--add-to-feedback", action="store_true",
+                   help="also add each learner's study guide to nbgrader's feedback/ HTML")
+    p.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -14,17 +14,9 @@ from course.plots import DETACHED, ENGAGED
 from course.plots.listening import requests_figure, shift_log, tally
 from course.widgets.listening_lab import PARTS, ListeningLab, _validated
 from course.widgets.ripple_effect import RippleExplorer, heard_by_week
+from widget_kit import named_controls
 
 matplotlib.use("Agg")
-
-
-def named_controls(widget):
-    """Every control a learner can operate inside a composite widget, however deeply nested."""
-    for child in getattr(widget, "children", ()):
-        if isinstance(child, (widgets.widget_description.DescriptionWidget, widgets.Button)) \
-                and not isinstance(child, (widgets.HTML, widgets.Label)):
-            yield child
-        yield from named_controls(child)
 
 
 # ---------------------------------------------------------------- the shift log and tally

@@ -16,6 +16,7 @@ from course.plots import DETACHED, ENGAGED
 from course.plots.approachability import contact_log, kinds, tally, two_doors
 from course.widgets.behaviour_map import BehaviourMap
 from course.widgets.patrol_day import SIDES, PatrolDay
+from widget_kit import named_controls
 
 matplotlib.use("Agg")
 
@@ -28,15 +29,6 @@ REGIONS = [r["id"] for r in DATA["map"]["region"]]
 def shown(html_text: str) -> str:
     """What a reader sees in an HTML value: entities decoded (apostrophes, quotes)."""
     return html.unescape(html_text)
-
-
-def named_controls(widget):
-    """Every control a learner can operate inside a composite widget, however deeply nested."""
-    for child in getattr(widget, "children", ()):
-        if isinstance(child, (widgets.widget_description.DescriptionWidget, widgets.Button)) \
-                and not isinstance(child, (widgets.HTML, widgets.Label)):
-            yield child
-        yield from named_controls(child)
 
 
 # ------------------------------------------------------------------ content data

@@ -1,0 +1,105 @@
+"""``course report``: what the class has grasped, which items work, what still needs grading.
+
+From the gradebook (SQLite or any SQLAlchemy ``db_url``), the source notebooks' theme markers and the
+graded notebooks, it writes into one folder:
+
+- ``report.html``: one self-contained page (figures as base64 PNG with alt text, no external files);
+- CSV tables beside it, nbgrader's grade export and a plain LMS gradebook;
+- ``figures/``: each figure as a PNG; ``feedback/``: one note per learner (Markdown and HTML).
+
+Modules: ``structure`` (what each module assesses), ``gather`` (gradebook and answers),
+``learner_answers``, ``stats`` (item statistics), ``analysis`` (tables), ``figures``, ``page``
+(HTML), ``feedback``, ``export`` (CSV), ``synthetic`` (a generated class for tests and benchmarks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.report import analysis, export, feedback, figures, gather, page, structure
+from course.report.gather import ReportError
+
+__all__ = ["build", "write", "Report", "ReportError"]
+
+
+@dataclass
+class Report:
+    out: Path
+    html: Path
+    files: dict            # short name -> CSV path
+    figures: list          # figures.Rendered
+    feedback: list         # paths of feedback/<student>.md
+    analysis: analysis.Analysis
+    nbgrader_feedback: list = field(default_factory=list)   # nbgrader feedback pages given a guide
+
+
+def course_settings(root: Path) -> dict:
+    """db_url and the autograded/submitted/feedback folder names from the course's nbgrader_config.py."""
+    settings = {"db_url": f"sqlite:///{Path(root).resolve() / 'gradebook.db'}",
+                "autograded": "autograded", "submitted": "submitted", "feedback": "feedback"}
+    config_file = Path(root) / "nbgrader_config.py"
+    if config_file.is_file():
+        from traitlets.config.loader import PyFileConfigLoader
+        config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+        course = config.CourseDirectory if "CourseDirectory" in config else {}
+        for key, name in (("db_url", "db_url"), ("autograded", "autograded_directory"),
+                          ("submitted", "submitted_directory"), ("feedback", "feedback_directory")):
+            if course.get(name):
+                settings[key] = course[name]
+    return settings
+
+
+def _check_out(root: Path, out: Path) -> None:
+    """The report holds keys and learners' grades: never write it where students can read it."""
+    root, out = Path(root).resolve(), Path(out).resolve()
+    public = [root / "source", root / "release", root / "course", root / "autograded"]
+    if out == root or any(out == p or p in out.parents for p in public):
+        raise ReportError(f"Refusing to write the report into {out}: it holds answer keys and "
+                          "grades. Choose a folder of its own, e.g. build/report.")
+
+
+def build(root: Path, out: Path | None = None, db_url: str | None = None,
+          modules: list | None = None, add_to_feedback: bool = False) -> Report:
+    """Build the report for the course in ``root`` (its source/, gradebook and graded files)."""
+    root = Path(root)
+    out = (Path(out) if out else root / "build" / "report").resolve()
+    _check_out(root, out)
+    settings = course_settings(root)
+    modules = structure.load(root) if modules is None else modules
+    data = gather.read_gradebook(db_url or settings["db_url"])
+    gather.read_answers(data, modules, root, settings["autograded"], settings["submitted"])
+    report = write(analysis.analyse(modules, data), out)
+    if add_to_feedback:
+        report.nbgrader_feedback = feedback.add_to_nbgrader_feedback(
+            report.analysis, root / settings["feedback"])
+    return report
+
+
+def write(result: analysis.Analysis, out: Path) -> Report:
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    files = export.write_all(result, out)
+    rendered = figures.all_figures(result)
+    for fig in rendered:
+        (out / "figures" / f"{fig.name}.png").write_bytes(fig.png)
+    notes = feedback.write_all(result, out / "feedback")
+    html = out / "report.html"
+    html.write_text(page.render(result, rendered, files, len(notes)), encoding="utf-8")
+    return Report(out, html, files, rendered, notes, result)
+
+
+def summary(report: Report) -> str:
+    """What was written and where, for the command line."""
+    a = report.analysis
+    lines = [f"Report for {len(a.learners)} learners and {len(a.modules)} module(s):",
+             f"  page      {report.html}",
+             f"  tables    {report.out}/*.csv ({len(report.files)} files, including "
+             f"{report.files['lms'].name} and {report.files['nbgrader'].name})",
+             f"  figures   {report.out / 'figures'} ({len(report.figures)} PNG files)",
+             f"  feedback  {report.out / 'feedback'} ({len(report.feedback)} learners, .md and .html)"]
+    if report.nbgrader_feedback:
+        lines.append(f"  added a study guide to {len(report.nbgrader_feedback)} nbgrader feedback "
+                     "page(s); `nbgrader release_feedback` delivers them")
+    lines += [f"  note: {w}" for w in a.warnings]
+    return "\n".join(lines)
