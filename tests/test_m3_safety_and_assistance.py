@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 DATA = content.module_content("m3")
 SITUATIONS = [s["name"] for s in DATA["balance"]["situation"]]
 REQUESTS = [r["title"] for r in DATA["officers"]["request"]]
-CONTROLS = (widgets.Dropdown, widgets.IntSlider, widgets.Checkbox, widgets.ToggleButtons,
+CONTROLS = (widgets.Dropdown, widgets.BoundedIntText, widgets.Checkbox, widgets.ToggleButtons,
             widgets.RadioButtons)
 
 
@@ -98,7 +98,7 @@ def test_balance_board_threshold_and_controls_agree():
     high = DATA["balance"]["high_from"]
     board.set(assertiveness=high - 1, approachability=high)
     assert board.quadrant == "soft_touch"
-    board.dials["assertiveness"].value = high   # exactly what dragging the slider does
+    board.dials["assertiveness"].value = high   # exactly what typing or stepping the dial does
     assert board.quadrant == "firm_friendly"
     assert "Safety: met." in board.outcome.value
     board.situation.value = 3                   # choosing from the dropdown

@@ -160,12 +160,12 @@ def test_patrol_day_running_counts_follow_the_shift():
     assert day.position == len(MOMENTS) - 2 and "End of the shift" not in day.totals_view.value
 
 
-def test_patrol_day_slider_and_python_api_agree():
+def test_patrol_day_moment_box_and_python_api_agree():
     day = PatrolDay()
-    day.slider.value = 4                          # dragging the slider to the fourth moment
+    day.moment_box.value = 4                          # setting the moment box to the fourth moment
     assert day.current is MOMENTS[3]
     day.go_to(MOMENTS[5]["time"])
-    assert day.position == 5 and day.slider.value == 6
+    assert day.position == 5 and day.moment_box.value == 6
     assert day.totals("engaged", upto=0)["connections"] == int(MOMENTS[0]["engaged"]["connection"])
     day.previous()
     assert day.position == 4

@@ -14,7 +14,7 @@ import html
 import ipywidgets as widgets
 
 from course import content
-from course.widgets.base import CourseWidget, feedback_html
+from course.widgets.base import CourseWidget, feedback_html, number_setting
 
 QUADRANTS = ("firm_friendly", "heavy_handed", "soft_touch", "hands_off")
 DIALS = ("assertiveness", "approachability")
@@ -35,10 +35,7 @@ class BalanceBoard(CourseWidget):
             value=self._situation_index(situation), description="Situation",
             style={"description_width": "initial"}, layout=widgets.Layout(width="auto"))
         self.dials = {
-            dial: widgets.IntSlider(min=1, max=self.scale_max, value=self._dial_value(dial, value),
-                                    description=dial.capitalize(), continuous_update=False,
-                                    style={"description_width": "initial"},
-                                    layout=widgets.Layout(width="min(100%, 420px)"))
+            dial: number_setting(dial.capitalize(), self._dial_value(dial, value), 1, self.scale_max)
             for dial, value in zip(DIALS, (assertiveness, approachability))
         }
         intro = widgets.HTML(

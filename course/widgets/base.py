@@ -22,6 +22,26 @@ class CourseWidget(widgets.VBox):
         return data
 
 
+#: ipywidgets gives each radio option a fixed one-line height, so a long option that wraps runs
+#: over the next one (and a click on its second line picks the wrong option). Let options grow.
+WRAPPING_OPTIONS_CSS = ("<style>.widget-radio-box label { height: auto; min-height: "
+                        "var(--jp-widgets-radio-item-height); line-height: 1.4; padding: 2px 0; }"
+                        "</style>")
+
+
+def number_setting(description: str, value: int, low: int, high: int,
+                   width: str = "min(100%, 420px)") -> widgets.BoundedIntText:
+    """A whole number from ``low`` to ``high`` that every learner can set, by mouse or keyboard.
+
+    Not an ``IntSlider``: in ipywidgets 8 a slider's handle has no accessible name (a screen reader
+    hears only "slider") and its readout is an unlabelled editable box. This box is named by its
+    description, steps with the arrow keys, and takes a typed number.
+    """
+    return widgets.BoundedIntText(value=value, min=low, max=high, step=1, description=description,
+                                  continuous_update=True, style={"description_width": "initial"},
+                                  layout=widgets.Layout(width=width))
+
+
 def feedback_html(text: str, tone: str = "info") -> str:
     """A short, accessible feedback block; the tone is carried by words and a symbol, not colour alone."""
     colours = {"good": "#1a7f37", "warn": "#9a6700", "bad": "#cf222e", "info": "#0969da"}

@@ -14,7 +14,7 @@ import html
 import ipywidgets as widgets
 
 from course import content
-from course.widgets.base import CourseWidget, feedback_html
+from course.widgets.base import CourseWidget, feedback_html, number_setting
 
 SIDES = ("isolated", "engaged")
 
@@ -45,10 +45,9 @@ class PatrolDay(CourseWidget):
         self.officers = {o["id"]: o for o in data["officer"]}
         self.patrol = data["patrol"]
         self.moments = self.patrol["moment"]
-        self.slider = widgets.IntSlider(
-            min=1, max=len(self.moments), value=self._index(moment) + 1, description="Moment",
-            continuous_update=False, style={"description_width": "initial"},
-            layout=widgets.Layout(width="min(100%, 420px)"))
+        # A named number box, not a slider: a slider's handle has no accessible name.
+        self.moment_box = number_setting(f"Moment (1 to {len(self.moments)})", self._index(moment) + 1,
+                                     1, len(self.moments))
         self.back = widgets.Button(description="Previous moment", icon="arrow-left",
                                    tooltip="Go back one moment in the shift")
         self.forward = widgets.Button(description="Next moment", icon="arrow-right",
@@ -64,13 +63,13 @@ class PatrolDay(CourseWidget):
                                                                padding="4px 10px"))
                       for side in SIDES}
         self.totals_view = widgets.HTML()
-        self.slider.observe(self._on_change, names="value")
+        self.moment_box.observe(self._on_change, names="value")
         self.back.on_click(self._on_back)
         self.forward.on_click(self._on_forward)
         columns = widgets.GridBox(
             [self.cards[side] for side in SIDES], layout=widgets.Layout(
                 grid_template_columns="repeat(auto-fit, minmax(240px, 1fr))", grid_gap="8px"))
-        self.children = [intro, self.slider, widgets.HBox([self.back, self.forward]), self.scene,
+        self.children = [intro, self.moment_box, widgets.HBox([self.back, self.forward]), self.scene,
                          columns, self.totals_view]
         self._on_change()
 
@@ -92,7 +91,7 @@ class PatrolDay(CourseWidget):
     @property
     def position(self) -> int:
         """The index (from 0) of the moment on show."""
-        return self.slider.value - 1
+        return self.moment_box.value - 1
 
     @property
     def current(self) -> dict:
@@ -100,14 +99,14 @@ class PatrolDay(CourseWidget):
 
     def go_to(self, moment: int | str) -> None:
         """Show a moment by index (from 0) or by its time, e.g. ``go_to("13:50")``."""
-        self.slider.value = self._index(moment) + 1
+        self.moment_box.value = self._index(moment) + 1
 
     def next(self) -> None:
         """One moment on; at the end of the shift, stay there."""
-        self.slider.value = min(self.slider.value + 1, len(self.moments))
+        self.moment_box.value = min(self.moment_box.value + 1, len(self.moments))
 
     def previous(self) -> None:
-        self.slider.value = max(self.slider.value - 1, 1)
+        self.moment_box.value = max(self.moment_box.value - 1, 1)
 
     def totals(self, side: str, upto: int | None = None) -> dict:
         """Connections made and things heard by one officer, from the start up to a moment."""

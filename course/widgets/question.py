@@ -12,7 +12,7 @@ import ipywidgets as widgets
 from course import content
 from course.answers import AnswerStore, from_json, to_json
 from course.checks import describe, example, form_problem
-from course.widgets.base import CourseWidget, feedback_html
+from course.widgets.base import WRAPPING_OPTIONS_CSS, CourseWidget, feedback_html
 from course.widgets.scenario import ScenarioPlayer
 
 WIDE = widgets.Layout(width="auto")
@@ -41,7 +41,8 @@ class Question(CourseWidget):
         self.store = AnswerStore(content.module_id_of(item_id), directory)
         self.feedback = widgets.HTML()
         self._controls = self._build_controls()
-        stem = widgets.HTML(f"<b>{self.label}.</b> {self.item.get('question', '')}")
+        stem = widgets.HTML(f"{WRAPPING_OPTIONS_CSS}<b>{self.label}.</b> "
+                            f"{self.item.get('question', '')}")
         self.children = [stem, *self._controls, self.feedback]
         saved = self.store.get(item_id)
         if saved is not None:

@@ -14,7 +14,7 @@ import html
 import ipywidgets as widgets
 
 from course import content
-from course.widgets.base import CourseWidget, feedback_html
+from course.widgets.base import CourseWidget, feedback_html, number_setting
 
 TONE_COLOURS = {"good": "#0072B2", "warn": "#E69F00", "bad": "#D55E00"}  # Okabe & Ito
 WHAT_COMES_NEXT = {
@@ -55,13 +55,10 @@ class RippleExplorer(CourseWidget):
             value=len(options) - 1 if handling is None else handling,
             description="Handling", style={"description_width": "initial"},
             layout=widgets.Layout(width="auto"))
-        self.tells = widgets.IntSlider(
-            value=self.model["tells"], min=1, max=self.model["max_tells"],
-            description="People each person tells per week", style={"description_width": "initial"},
-            layout=widgets.Layout(width="32em"))
-        self.weeks = widgets.IntSlider(
-            value=self.model["weeks"], min=1, max=self.model["max_weeks"], description="Weeks",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="32em"))
+        self.tells = number_setting("People each person tells per week", self.model["tells"], 1,
+                                    self.model["max_tells"], width="32em")
+        self.weeks = number_setting("Weeks", self.model["weeks"], 1, self.model["max_weeks"],
+                                    width="32em")
         self.chart = widgets.HTML()
         self.summary = widgets.HTML()
         intro = widgets.HTML(
