@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from nbgrader.api import Gradebook
 
 from course import content, notebooks
 from course import report as report_mod
 from course import submissions as subs
 from course.build import BuildError, nbgrader, scratch_course, scripts_first
-from course.gradebook import db_url, scores
-from course.report.gather import course_id
+from course.gradebook import db_url, open_gradebook, scores
 
 
 @dataclass(frozen=True)
@@ -176,7 +174,7 @@ def submitted_at(learner: str, position: int, rng: random.Random) -> datetime:
 def set_duedate(course_dir: Path, folder: str, when: datetime) -> None:
     """As `nbgrader db assignment add <folder> --duedate=...` (UTC), without a new process."""
     url = db_url(course_dir)
-    with Gradebook(url, course_id=course_id(url)) as gb:
+    with open_gradebook(url) as gb:
         gb.update_or_create_assignment(folder, duedate=when)
 
 
@@ -199,7 +197,7 @@ def autograde(course_dir: Path, folders: list[str], count: int) -> None:
 def grade_reflections(course_dir: Path, mods: list[dict], learners, rng: random.Random) -> None:
     """Play the instructor in formgrader: score some reflections with the rubric, comment on them."""
     url = db_url(course_dir)
-    with Gradebook(url, course_id=course_id(url)) as gb:
+    with open_gradebook(url) as gb:
         for position, module in enumerate(mods[:len(GRADED_SO_FAR)]):
             folder, notebook = module["folder"], module["notebook"]
             reflections = [c.name for c in gb.find_notebook(notebook, folder).grade_cells
@@ -287,7 +285,7 @@ def table(course_dir: Path, mods: list[dict], learners) -> str:
 
 
 def _late(course_dir: Path) -> set:
-    with Gradebook(db_url(course_dir), course_id=course_id(db_url(course_dir))) as gb:
+    with open_gradebook(db_url(course_dir)) as gb:
         return {(s.student.id, a.name) for a in gb.assignments for s in a.submissions
                 if s.total_seconds_late > 0}
 

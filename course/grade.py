@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
 from course import gradebook as gbk
 from course.build import scripts_first
@@ -84,7 +84,7 @@ def plan(root: Path, url: str, assignments, students, force: bool) -> tuple[list
     submitted = root / "submitted"
     if not submitted.is_dir():
         return tasks, skipped, [("-", "-", f"no submitted/ folder in {root}: collect first")]
-    with Gradebook(url) as gb:
+    with gbk.open_gradebook(url) as gb:
         known = {a.name for a in gb.assignments}
         wanted = assignments or sorted(known)
         for assignment in wanted:
@@ -149,7 +149,7 @@ def grade_one(root: str, template: str, task: Task) -> dict:
             return {"task": task, "error": reason, "scratch": str(scratch)}
         finally:
             converter.log.removeHandler(errors)
-        with Gradebook(coursedir.db_url) as gb:
+        with gbk.open_gradebook(coursedir.db_url, coursedir.course_id) as gb:
             record = gbk.submission_record(gb, task.assignment, task.student)
         return {"task": task, "record": record, "scratch": str(scratch),
                 "output": str(scratch / "autograded" / task.student / task.assignment)}
@@ -177,7 +177,8 @@ class _ErrorCollector(logging.Handler):
 # ---------------------------------------------------------------- parent side
 def make_template(url: str, assignments: set, folder: Path) -> str:
     path = folder / "template.db"
-    with Gradebook(url) as src, Gradebook(f"sqlite:///{path}") as dst:
+    with gbk.open_gradebook(url) as src, \
+            gbk.open_gradebook(f"sqlite:///{path}", src.course_id) as dst:
         for assignment in sorted(assignments):
             gbk.copy_assignment(src, dst, assignment)
     return str(path)
@@ -186,7 +187,7 @@ def make_template(url: str, assignments: set, folder: Path) -> str:
 def install(root: Path, url: str, result: dict) -> None:
     """Merge a worker's result into the real gradebook and autograded/ (parent only)."""
     task = result["task"]
-    with Gradebook(url) as gb:
+    with gbk.open_gradebook(url) as gb:
         gbk.merge_submission(gb, task.assignment, task.student, result["record"])
     dest = root / "autograded" / task.student / task.assignment
     if dest.exists():

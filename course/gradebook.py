@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Course, Gradebook, MissingEntry
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+#: nbgrader's course id when none is configured.
+NBGRADER_DEFAULT_COURSE = "default_course"
 
 
 def db_url(course_dir) -> str:
     return f"sqlite:///{course_dir}/gradebook.db"
 
 
+def existing_course(url: str) -> str | None:
+    """The gradebook's own course id; None if it has none (yet) or several.
+
+    nbgrader's own commands also add ``default_course`` beside the configured one, so that row
+    does not count when there is another.
+    """
+    engine = create_engine(url, future=True)
+    try:
+        with Session(engine) as db:
+            ids = db.execute(select(Course.id)).scalars().all()
+    except SQLAlchemyError:  # no gradebook tables yet
+        return None
+    finally:
+        engine.dispose()
+    named = [i for i in ids if i != NBGRADER_DEFAULT_COURSE] or ids
+    return named[0] if len(named) == 1 else None
+
+
+def open_gradebook(url: str, course_id: str | None = None) -> Gradebook:
+    """nbgrader's Gradebook on the course it already holds.
+
+    Opened without a course id, nbgrader's Gradebook adds a ``default_course`` row.
+    """
+    return Gradebook(url, course_id=course_id or existing_course(url) or NBGRADER_DEFAULT_COURSE)
+
+
 def scores(url: str, assignment: str) -> dict:
     """student id -> {"auto": auto-graded score, "max_auto": ..., "cells": {grade_id: score}}."""
     out = {}
-    with Gradebook(url) as gb:
+    with open_gradebook(url) as gb:
         try:
             submissions = gb.assignment_submissions(assignment)
         except MissingEntry:

@@ -38,10 +38,10 @@ class RepairSubmission(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
-        from nbgrader.api import Gradebook
+        from course.gradebook import open_gradebook
 
         info = resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gb:
+        with open_gradebook(info["db_url"]) as gb:
             known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
         forged = []
         for cell in nb.cells:
@@ -130,14 +130,14 @@ def stand_in(reason: str, resources) -> nbformat.NotebookNode:
     Built from the gradebook's copy of the student version, so every graded cell is present and
     scores zero, and the reason is what the graded notebook and the feedback show first.
     """
-    from nbgrader.api import Gradebook
+    from course.gradebook import open_gradebook
 
     cells = [nbformat.v4.new_markdown_cell(
         f"**This submission could not be graded:** {reason}. It scored zero. Open your notebook in "
         "JupyterLab, check that it runs, save it, and submit again (or ask your instructor).")]
     info = resources.get("nbgrader", {})
     if info.get("db_url"):
-        with Gradebook(info["db_url"]) as gb:
+        with open_gradebook(info["db_url"]) as gb:
             source = gb.find_notebook(info["notebook"], info["assignment"])
             graded = {c.name: c.max_score for c in source.grade_cells}
             solutions = {c.name for c in source.solution_cells}

@@ -1,11 +1,11 @@
 """The real nbgrader CLI, end to end, in scratch course directories."""
 
-
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from course import check, content, demo, notebooks
+from course.gradebook import db_url, existing_course
 from course.submissions import clicked, keys, typed
 
 from conftest import ROOT
@@ -71,6 +71,7 @@ def test_demo_grades_a_fictional_class_and_exports_csv(tmp_path, capsys):
     assert students == {name for name, _ in SMALL_CLASS}
     for name, _ in SMALL_CLASS:
         assert name in table
+    assert existing_course(db_url(out)) == "customer-service-in-security"
     report = out / "report" / "report.html"
     assert report.is_file() and f"Instructor report: {report}" in printed_out
     score = {r["student_id"]: float(r["raw_score"]) for r in rows if r["assignment"] ==

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from course.gradebook import existing_course
 from course.report import learner_answers
 
 
@@ -117,13 +118,7 @@ def check_url(db_url: str) -> None:
 def course_id(db_url: str) -> str | None:
     """The gradebook's course id when it holds exactly one course (what nbgrader's tools expect)."""
     check_url(db_url)
-    engine = create_engine(db_url, future=True)
-    try:
-        with Session(engine) as db:
-            ids = db.execute(select(Course.id)).scalars().all()
-        return ids[0] if len(ids) == 1 else None
-    finally:
-        engine.dispose()
+    return existing_course(db_url)
 
 
 def read_gradebook(db_url: str) -> ClassData:
