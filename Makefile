@@ -5,13 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages the tests need (the grading sandbox, the browser, ...), installed when missing.
-SYSTEM_PACKAGES := bubblewrap postgresql
+SYSTEM_PACKAGES := bubblewrap postgresql chromium
 
-.PHONY: help venv sysdeps lab build check demo test test-fast clean
+# configurable-http-proxy for the hub test, from the npm registry into .node/ (with the machine's npm).
+PROXY  := .node/node_modules/.bin/configurable-http-proxy
+
+.PHONY: help venv sysdeps proxy lab build check demo test test-fast clean
 
 help:
 	@echo "make demo       grade a fictional class end to end and print the table"
-	@echo "make test       every test: unit, content, pipeline, nbval on source/ and release/"
+	@echo "make test       every test: unit, content, pipeline, browser, hub, nbval on source/ and release/"
 	@echo "make test-fast  the tests that need no nbgrader run or kernel"
 	@echo "make build      regenerate release/ from source/"
 	@echo "make check      solutions full marks, blanks zero, partials exact (course check)"
@@ -29,6 +32,11 @@ venv: $(STAMP)
 sysdeps:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then scripts/ensure-debian-packages $(SYSTEM_PACKAGES); fi
 
+$(PROXY):
+	npm install --prefix .node --no-audit --no-fund --silent configurable-http-proxy@^4
+
+proxy: $(PROXY)
+
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir=.
 
@@ -41,11 +49,11 @@ check: venv
 demo: venv
 	$(BIN)/course demo
 
-test: venv sysdeps
+test: venv sysdeps proxy
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests source release
 
 test-fast: venv
-	$(BIN)/python -m pytest -m "not pipeline" tests
+	$(BIN)/python -m pytest -m "not pipeline and not browser" tests
 
 clean:
-	rm -rf build $(VENV) *.egg-info
+	rm -rf build $(VENV) *.egg-info .node

@@ -1,0 +1,345 @@
+"""Every release notebook as a student meets it: JupyterLab in Chromium.
+
+One JupyterLab server (a scratch copy of release/, token auth, loopback) and one browser serve the
+whole module; each notebook is opened once in its own page and run, then checked. New modules are
+covered as soon as their release notebook exists. Screenshots go to build/test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+
+import pytest
+
+from browser_kit import (BIN, CURRENT, command, open_notebook, FOCUSABLE, WIDGET_OUTPUT, Server, artifacts, code_cell_states,
+                         free_port, launch_chromium, stop_servers_on_sigterm, restart_kernel, run_all, save,
+                         wait_for_notebook, write_lab_overrides)
+from conftest import ROOT
+from course import content, scenarios
+from course.checks import describe
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+NOTEBOOKS = sorted(p.relative_to(ROOT / "release").as_posix()
+                   for p in (ROOT / "release").glob("*/*.ipynb"))
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+SHOTS = artifacts("browser")
+
+
+# -- the server, the browser, one page per notebook ------------------------------------------------
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab on a scratch copy of release/: what a student has after fetching every module."""
+    stop_servers_on_sigterm()
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    scratch = tmp_path_factory.mktemp("student-lab")
+    home = scratch / "student"
+    shutil.copytree(ROOT / "release", home)
+    token, port = secrets.token_hex(16), free_port()
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(scratch / "user-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
+               JUPYTER_RUNTIME_DIR=str(scratch / "runtime"))
+    env["PATH"] = f"{BIN}:{env['PATH']}"
+    server = Server([str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root",
+                     "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                     "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                     "--LabApp.expose_app_in_browser=True",
+                     f"--LabApp.app_settings_dir={write_lab_overrides(scratch / 'app-settings')}",
+                     f"--ServerApp.root_dir={home}"],
+                    cwd=home, env=env, log=scratch / "lab.log")
+    try:
+        server.wait_for(f"http://127.0.0.1:{port}/api/status?token={token}")
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "home": home}
+    finally:
+        server.stop()
+        shutil.copy(server.log, SHOTS / "jupyterlab.log")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+            chromium.close()
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[n.split("/")[0] for n in NOTEBOOKS])
+def opened(request, lab, browser):
+    """The notebook open in a student's JupyterLab, after one Run All from a fresh kernel."""
+    path = request.param
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    open_notebook(page, lab["url"], lab["token"], path, workspace=path.split("/")[0])
+    nb = json.loads((ROOT / "release" / path).read_text(encoding="utf-8"))
+    info = {"page": page, "path": path, "nb": nb, "module": path.split("/")[0],
+            "home": lab["home"], "run_all_ok": run_all(page)}
+    expect_widgets_drawn(page, count_widget_outputs(page))
+    page.screenshot(path=SHOTS / f"{info['module']}-after-run-all.png")
+    yield info
+    page.close()
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request, opened):
+    failed_before = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed_before:  # the call's report is in before teardown
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        opened["page"].screenshot(path=SHOTS / f"FAILED-{name}.png")
+
+
+# -- reading the page ---------------------------------------------------------------------------
+def count_widget_outputs(page) -> int:
+    return sum(WIDGET_MIME in mimes for cell in code_cell_states(page) for _, mimes in cell["outputs"])
+
+
+def expect_widgets_drawn(page, count: int) -> None:
+    expect(page.locator(WIDGET_OUTPUT)).to_have_count(count, timeout=60_000)
+
+
+def cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def cells_with_role(nb: dict, role: str) -> list[int]:
+    return [i for i, c in enumerate(nb["cells"])
+            if c["metadata"].get("course", {}).get("role") == role]
+
+
+def asked_item(nb: dict, index: int) -> str:
+    return re.search(r'ask\("([^"]+)"\)', "".join(nb["cells"][index]["source"])).group(1)
+
+
+def item_cell(nb: dict, item_id: str) -> int:
+    return next(i for i, c in enumerate(nb["cells"])
+                if c["metadata"].get("course", {}).get("item") == item_id)
+
+
+def nameless_controls(snapshot: str) -> list[str]:
+    """Lines of a Playwright ARIA snapshot for a control role that carries no accessible name."""
+    roles = "|".join(("button", "checkbox", "combobox", "listbox", "radio", "slider", "spinbutton",
+                      "switch", "textbox", "searchbox", "tab"))
+    bad = []
+    for line in snapshot.splitlines():
+        entry = line.strip().removeprefix("- ").strip("'")
+        m = re.match(rf'^({roles})\b(?:\s+"(.*?)")?', entry)
+        if m and not (m.group(2) or "").strip():
+            bad.append(line.strip())
+    return bad
+
+
+# -- the checks ------------------------------------------------------------------------------------
+def test_run_all_reaches_the_last_cell(opened):
+    states = code_cell_states(opened["page"])
+    errors = [i for i, c in enumerate(states) for kind, _ in c["outputs"] if kind == "error"]
+    assert opened["run_all_ok"] and not errors, f"code cells {errors} raised during Run All"
+    assert states and all(c["count"] for c in states), "Run All stopped before the last cell"
+
+
+def test_every_widget_renders(opened):
+    page, nb = opened["page"], opened["nb"]
+    drawn = page.locator(WIDGET_OUTPUT)
+    assert drawn.count() == count_widget_outputs(page), "a widget output was not drawn"
+    for i in cells_with_role(nb, "ask"):
+        expect(cell(page, i).locator(WIDGET_OUTPUT)).to_have_count(1)
+    outputs_text = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    assert "Error displaying widget" not in outputs_text
+    empty = [n for n, text in enumerate(drawn.all_inner_texts()) if not text.strip()]
+    assert not empty, f"widgets {empty} are drawn empty"
+
+
+def test_figures_render(opened):
+    page = opened["page"]
+    figures = sum("image/png" in mimes for c in code_cell_states(page) for _, mimes in c["outputs"])
+    images = page.locator(".jp-OutputArea-output img")
+    expect(images).to_have_count(figures)
+    for n in range(figures):
+        images.nth(n).scroll_into_view_if_needed()
+        assert images.nth(n).evaluate("img => img.complete && img.naturalWidth > 100"), \
+            f"figure {n} did not load"
+
+
+def test_every_widget_control_has_an_accessible_name(opened):
+    drawn = opened["page"].locator(WIDGET_OUTPUT)
+    problems = {n: nameless_controls(drawn.nth(n).aria_snapshot()) for n in range(drawn.count())}
+    assert not {n: p for n, p in problems.items() if p}, \
+        "controls without an accessible name (give them a description)"
+
+
+TAG_CONTROLS = f"""out => {{
+  out.querySelectorAll('[data-kbd]').forEach(e => e.removeAttribute('data-kbd'));
+  const els = Array.from(out.querySelectorAll({json.dumps(FOCUSABLE)}))
+    .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0);
+  els.forEach((e, i) => e.setAttribute('data-kbd', String(i)));
+  out.setAttribute('tabindex', '-1');
+  return els.length;
+}}"""
+FOCUSED = """out => { const a = document.activeElement;
+  return out.contains(a) && a !== out ? a.getAttribute('data-kbd') : null; }"""
+STATE = """e => [e.checked, e.value, e.selectedIndex, e.className, e.getAttribute('aria-valuenow'),
+                 e.closest('.jp-OutputArea-output')?.innerText]"""
+
+
+def operating_keys(control) -> list[str]:
+    """The keys that operate a focused control; none when pressing them would change nothing.
+
+    A dropdown is opened with Space and moved inside its pop-up: in JupyterLab a bare arrow key
+    on a closed dropdown moves between cells instead (ipywidgets issue 3912).
+    """
+    kind = control.evaluate("""e => e.tagName === 'SELECT' ? 'select' : e.tagName === 'BUTTON'
+        ? (e.classList.contains('mod-active') ? 'active' : 'button')
+        : e.getAttribute('role') === 'slider' ? 'slider'
+        : e.tagName === 'INPUT' ? e.type : 'other'""")
+    if kind == "select":
+        last = control.evaluate("e => e.selectedIndex >= e.options.length - 1")
+        return ["Space", "ArrowUp" if last else "ArrowDown", "Enter"]
+    return {"button": ["Space"], "radio": ["Space"], "checkbox": ["Space"], "number": ["ArrowUp"],
+            "text": ["7"], "slider": ["ArrowRight"]}.get(kind, [])
+
+
+def test_every_widget_control_is_reached_and_operated_by_keyboard(opened):
+    """Tab reaches each control in turn; Space, an arrow or a digit then changes what it shows."""
+    page = opened["page"]
+    drawn = page.locator(WIDGET_OUTPUT)
+    for n in range(drawn.count()):
+        out = drawn.nth(n)
+        out.scroll_into_view_if_needed()
+        total = out.evaluate(TAG_CONTROLS)
+        assert total, f"widget {n} has no control a keyboard can reach"
+        out.evaluate("out => out.focus()")
+        reached = []
+        for _ in range(total + 3):
+            page.keyboard.press("Tab")
+            tag = out.evaluate(FOCUSED)
+            if tag is None and reached:
+                break
+            if tag is not None and tag not in reached:
+                reached.append(tag)
+        assert sorted(map(int, reached)) == list(range(total)), \
+            f"widget {n}: Tab reached controls {reached} of {total}"
+        # Last control first: an earlier one (a picker) may redraw the ones after it.
+        for tag in reversed(range(total)):
+            out.evaluate(TAG_CONTROLS)   # operating a control may have redrawn others
+            control = out.locator(f"[data-kbd='{tag}']")
+            if not control.count():     # e.g. "Start again" leaves fewer controls to operate
+                continue
+            control.focus()
+            keys = operating_keys(control)
+            if not keys or control.evaluate("e => e.type === 'radio' && e.checked"):
+                continue
+            # A button may rightly change nothing ("Start again" with nothing to undo): for a
+            # button, the proof is that the key clicked it; for the rest, that its state changed.
+            control.evaluate("e => e.addEventListener('click', () => e.dataset.kbdClicked = '1')")
+            before = control.evaluate(STATE)
+            for key in keys:
+                page.keyboard.press(key)
+            try:
+                page.wait_for_function(
+                    f"""([e, before]) => (e.tagName === 'BUTTON' && e.dataset.kbdClicked === '1')
+                        || JSON.stringify(({STATE})(e)) !== JSON.stringify(before)""",
+                    arg=[control.element_handle(), before], timeout=10_000)
+            except PlaywrightTimeout:
+                pytest.fail(f"widget {n}, control {tag} ({control.evaluate('e => e.outerHTML')[:200]}):"
+                            f" pressing {' '.join(keys)} changed nothing")
+
+
+def answer(output, item_id: str, variant: int) -> None:
+    """Answer one question widget by clicking (``variant`` picks the option) and wait until the
+    widget says it saved exactly that answer."""
+    item = content.item(item_id)
+    options = list(item.get("options", {}))
+    radios, boxes = output.get_by_role("radio"), output.get_by_role("checkbox")
+    menus, number = output.get_by_role("combobox"), output.get_by_role("textbox")
+    if item["kind"] == "choice":
+        radios.nth(variant % radios.count()).check()
+        value = options[variant % radios.count()]
+    elif item["kind"] == "multi":
+        for k in range(boxes.count()):
+            if boxes.nth(k).is_checked() != (k == variant % boxes.count()):
+                boxes.nth(k).click()
+        value = {options[variant % boxes.count()]}
+    elif item["kind"] == "match":
+        value = {}
+        for k, key in enumerate(item["keys"]):
+            choice = (variant + k) % len(options)
+            menus.nth(k).select_option(index=1 + choice)
+            value[key] = options[choice]
+    elif item["kind"] == "path":
+        value = play_scenario(output, scenarios.for_item(item), variant)
+    else:
+        number.first.fill(str(3 + variant))
+        value = 3 + variant
+    # The question's own status is its last (a scenario's steps have statuses of their own).
+    expect(output.get_by_role("status").last).to_contain_text(f"Saved: {describe(value)}")
+
+
+def play_scenario(output, scenario, variant: int) -> list[str]:
+    """Play a branching scenario to an ending by clicking, choosing by ``variant`` at each step."""
+    again = output.get_by_role("button", name="Start again")
+    again.click()   # a saved path is shown played through; a new run starts from the top
+    node, path = scenario.start, []
+    while not scenario.is_ending(node):
+        letters = list(scenario.choices(node))
+        letter = letters[(variant + len(path)) % len(letters)]
+        output.get_by_role("radio").nth(letters.index(letter)).check()
+        output.get_by_role("button", name=re.compile("^(Continue|See how it ends)$")).click()
+        path.append(letter)
+        node = scenario.choices(node)[letter]["next"]
+    return path
+
+
+def test_each_question_answers_a_click_with_visible_feedback(opened):
+    page, nb = opened["page"], opened["nb"]
+    for i in cells_with_role(nb, "ask"):
+        output = cell(page, i).locator(".jp-OutputArea-output")
+        output.scroll_into_view_if_needed()
+        answer(output, asked_item(nb, i), variant=0)
+
+
+def test_a_widget_answer_survives_a_restart_and_a_reopen(opened):
+    page, nb, path = opened["page"], opened["nb"], opened["path"]
+    asks = cells_with_role(nb, "ask")
+    shown = {}
+    for i in asks:
+        output = cell(page, i).locator(".jp-OutputArea-output")
+        output.scroll_into_view_if_needed()
+        answer(output, asked_item(nb, i), variant=1)
+        shown[i] = output.get_by_role("status").last.inner_text()
+
+    def same_answers_after(event: str) -> None:
+        for i in asks:
+            status = cell(page, i).locator(".jp-OutputArea-output").get_by_role("status").last
+            expect(status).to_have_text(shown[i])
+            check = cell(page, item_cell(nb, asked_item(nb, i))).locator(".jp-OutputArea-output")
+            expect(check).to_contain_text("✓")
+        cell(page, asks[0]).scroll_into_view_if_needed()
+        page.screenshot(path=SHOTS / f"{opened['module']}-answers-after-{event}.png")
+
+    restart_kernel(page)
+    assert run_all(page)
+    expect_widgets_drawn(page, count_widget_outputs(page))
+    same_answers_after("restart")
+
+    # Close the notebook, shut its kernel down, and open it again, as on the next day.
+    page.evaluate(f"""async () => {{ const w = {CURRENT};
+        await w.sessionContext.shutdown(); await w.context.save(); w.close(); }}""")
+    page.wait_for_function(f"() => !{CURRENT} || {CURRENT}.context === undefined "
+                           f"|| {CURRENT}.context.path !== {json.dumps(path)}")
+    command(page, "docmanager:open", {"path": path, "factory": "Notebook"})
+    wait_for_notebook(page)
+    assert run_all(page)
+    expect_widgets_drawn(page, count_widget_outputs(page))
+    same_answers_after("reopen")
+    saved = json.loads((opened["home"] / path).parent.joinpath(
+        f"{opened['module'].split('_')[0]}_answers.json").read_text())
+    assert {asked_item(nb, i) for i in asks} <= set(saved)
