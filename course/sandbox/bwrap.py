@@ -89,11 +89,12 @@ def command(inner: list[str], submission: Path, runtime_dir: Path, limits: Limit
             "COURSE_ALLOW_UNSANDBOXED=1.")
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             *_system_binds()]
+    # The private /tmp first: the Python environment may itself live under /tmp (a course in a
+    # scratch folder), and a later mount would hide it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp"]
     for path in python_paths():
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(64 << 20), "--tmpfs", "/tmp",
-             "--size", str(limits.tmpfs_mb << 20), "--tmpfs", HOME,
+    args += ["--size", str(limits.tmpfs_mb << 20), "--tmpfs", HOME,
              "--ro-bind", str(submission), SUBMISSION,
              *_cache_binds(),
              # The kernel's sockets (IPC transport: there is no network inside).
