@@ -188,8 +188,12 @@ def add_missing_notebooks(assignment: str, student: str, notebooks: list, folder
             notebooks.append(os.path.join(folder, name))
 
 
-def configure(c) -> None:
-    """Apply the course's settings to an nbgrader config object ``c``."""
+def configure(c, root: str | os.PathLike | None = None) -> None:
+    """Apply the course's settings to an nbgrader config object ``c``.
+
+    ``root`` is the course folder (where nbgrader_config.py is); paths are made absolute from it,
+    because formgrader on a hub runs from the instructor's home, not from the course folder.
+    """
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_assignment import GenerateAssignment
     from nbgrader.preprocessors import Execute, OverwriteCells
@@ -200,7 +204,7 @@ def configure(c) -> None:
     # first autograde; the rows are saved correctly, so the warning only hides real messages.
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
     c.CourseDirectory.course_id = "customer-service-in-security"
-    c.IncludeHeaderFooter.header = "source/header.ipynb"
+    c.IncludeHeaderFooter.header = os.path.join(root or "", "source", "header.ipynb")
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = TEXT_STUB
     # A cell that runs longer than this during grading is stopped and the notebook marked.
