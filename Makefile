@@ -14,7 +14,7 @@ PROXY  := .node/node_modules/.bin/configurable-http-proxy
 
 help:
 	@echo "make demo       grade a fictional class end to end and print the table"
-	@echo "make test       every test: unit, content, pipeline, browser, hub, nbval on source/ and release/"
+	@echo "make test       every test: unit, content, pipeline, browser, hub, nbval on source/"
 	@echo "make test-fast  the tests that need no nbgrader run or kernel"
 	@echo "make build      regenerate release/ from source/"
 	@echo "make check      solutions full marks, blanks zero, partials exact (course check)"
@@ -50,7 +50,7 @@ demo: venv
 	$(BIN)/course demo
 
 test: venv sysdeps proxy
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests source release
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests source
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not pipeline and not browser" tests
