@@ -61,8 +61,10 @@ def lab(tmp_path_factory):
         shutil.copy(server.log, SHOTS / "jupyterlab.log")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: an open sync Playwright keeps its event loop running, and the hub test's own
+    # Playwright in the same worker would refuse to start.
     with sync_playwright() as pw:
         chromium = launch_chromium(pw)
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
@@ -207,6 +209,17 @@ def operating_keys(control) -> list[str]:
             "text": ["7"], "slider": ["ArrowRight"]}.get(kind, [])
 
 
+def settle(page, out, quiet_ms: int = 300, tries: int = 40) -> None:
+    """Wait until a widget output stops changing (the kernel's redraw after a key has landed)."""
+    before = None
+    for _ in range(tries):
+        now = out.evaluate("out => out.innerHTML")
+        if now == before:
+            return
+        before = now
+        page.wait_for_timeout(quiet_ms)
+
+
 def test_every_widget_control_is_reached_and_operated_by_keyboard(opened):
     """Tab reaches each control in turn; Space, an arrow or a digit then changes what it shows."""
     page = opened["page"]
@@ -229,7 +242,8 @@ def test_every_widget_control_is_reached_and_operated_by_keyboard(opened):
             f"widget {n}: Tab reached controls {reached} of {total}"
         # Last control first: an earlier one (a picker) may redraw the ones after it.
         for tag in reversed(range(total)):
-            out.evaluate(TAG_CONTROLS)   # operating a control may have redrawn others
+            settle(page, out)            # operating a control may redraw others, a moment later
+            out.evaluate(TAG_CONTROLS)
             control = out.locator(f"[data-kbd='{tag}']")
             if not control.count():     # e.g. "Start again" leaves fewer controls to operate
                 continue
