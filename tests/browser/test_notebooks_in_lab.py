@@ -209,7 +209,7 @@ def operating_keys(control) -> list[str]:
             "text": ["7"], "slider": ["ArrowRight"]}.get(kind, [])
 
 
-def settle(page, out, quiet_ms: int = 300, tries: int = 40) -> None:
+def settle(page, out, quiet_ms: int = 150, tries: int = 80) -> None:
     """Wait until a widget output stops changing (the kernel's redraw after a key has landed)."""
     before = None
     for _ in range(tries):
@@ -253,17 +253,20 @@ def test_every_widget_control_is_reached_and_operated_by_keyboard(opened):
                 continue
             # A button may rightly change nothing ("Start again" with nothing to undo): for a
             # button, the proof is that the key clicked it; for the rest, that its state changed.
-            control.evaluate("e => e.addEventListener('click', () => e.dataset.kbdClicked = '1')")
-            before = control.evaluate(STATE)
+            # Hold the element itself: the key may make the kernel redraw it (a detached element
+            # then counts as changed), and a locator would wait for a control that is gone.
+            handle = control.element_handle()
+            handle.evaluate("e => e.addEventListener('click', () => e.dataset.kbdClicked = '1')")
+            before = handle.evaluate(STATE)
             for key in keys:
                 page.keyboard.press(key)
             try:
                 page.wait_for_function(
                     f"""([e, before]) => (e.tagName === 'BUTTON' && e.dataset.kbdClicked === '1')
                         || JSON.stringify(({STATE})(e)) !== JSON.stringify(before)""",
-                    arg=[control.element_handle(), before], timeout=10_000)
+                    arg=[handle, before], timeout=10_000)
             except PlaywrightTimeout:
-                pytest.fail(f"widget {n}, control {tag} ({control.evaluate('e => e.outerHTML')[:200]}):"
+                pytest.fail(f"widget {n}, control {tag} ({handle.evaluate('e => e.outerHTML')[:200]}):"
                             f" pressing {' '.join(keys)} changed nothing")
 
 
