@@ -78,13 +78,14 @@ def definition(gb, assignment: str) -> str:
                              for c in nb.source_cells))
 
 
-def plan(root: Path, url: str, assignments, students, force: bool) -> tuple[list, list, list]:
+def plan(root: Path, url: str, course: str | None, assignments, students,
+         force: bool) -> tuple[list, list, list]:
     """(tasks, skipped, problems) for the submissions under submitted/."""
     tasks, skipped, problems = [], [], []
     submitted = root / "submitted"
     if not submitted.is_dir():
         return tasks, skipped, [("-", "-", f"no submitted/ folder in {root}: collect first")]
-    with gbk.open_gradebook(url) as gb:
+    with gbk.open_gradebook(url, course) as gb:
         known = {a.name for a in gb.assignments}
         wanted = assignments or sorted(known)
         for assignment in wanted:
@@ -175,19 +176,19 @@ class _ErrorCollector(logging.Handler):
 
 
 # ---------------------------------------------------------------- parent side
-def make_template(url: str, assignments: set, folder: Path) -> str:
+def make_template(url: str, course: str | None, assignments: set, folder: Path) -> str:
     path = folder / "template.db"
-    with gbk.open_gradebook(url) as src, \
+    with gbk.open_gradebook(url, course) as src, \
             gbk.open_gradebook(f"sqlite:///{path}", src.course_id) as dst:
         for assignment in sorted(assignments):
             gbk.copy_assignment(src, dst, assignment)
     return str(path)
 
 
-def install(root: Path, url: str, result: dict) -> None:
+def install(root: Path, url: str, course: str | None, result: dict) -> None:
     """Merge a worker's result into the real gradebook and autograded/ (parent only)."""
     task = result["task"]
-    with gbk.open_gradebook(url) as gb:
+    with gbk.open_gradebook(url, course) as gb:
         gbk.merge_submission(gb, task.assignment, task.student, result["record"])
     dest = root / "autograded" / task.student / task.assignment
     if dest.exists():
@@ -236,7 +237,8 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     scripts_first(os.environ)  # in-process nbgrader runs `alembic`; workers inherit this
     config = load_config(root)
     url = main_db_url(root, config)
-    tasks, skipped, problems = plan(root, url, assignments, students, force)
+    course = config.CourseDirectory.get("course_id")   # the configured course, read once
+    tasks, skipped, problems = plan(root, url, course, assignments, students, force)
     summary = Summary(skipped=skipped, failed=list(problems))
     if not tasks:
         summary.seconds = time.monotonic() - started
@@ -244,7 +246,7 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     bar = Progress(len(tasks)) if progress else None
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        template = make_template(url, {t.assignment for t in tasks}, Path(tmp))
+        template = make_template(url, course, {t.assignment for t in tasks}, Path(tmp))
         # forkserver: workers start clean (no inherited gradebook connections) and stay warm.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
             futures = [pool.submit(grade_one, str(root), template, t) for t in tasks]
@@ -255,7 +257,7 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                     if "error" in result:
                         summary.failed.append((task.student, task.assignment, result["error"]))
                     else:
-                        install(root, url, result)
+                        install(root, url, course, result)
                         summary.graded.append(task)
                 except Exception as err:  # a merge problem is reported, never fatal to the run
                     summary.failed.append((task.student, task.assignment,
