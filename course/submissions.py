@@ -53,8 +53,16 @@ def clicked(directory: Path, answers: dict) -> None:
 def wrong_answer(item_id: str, key, rng: random.Random):
     """A well-formed answer that is not the key: what a learner who misunderstood would give."""
     item = content.item(item_id)
-    options = list(item.get("options", {}))
-    kind = item["kind"]
+    paths = scenarios.for_item(item).paths() if item["kind"] == "path" else ()
+    try:
+        return wrong_value(item["kind"], list(item.get("options", {})), key, rng, paths)
+    except ValueError as err:
+        raise content.ContentError(f"Item {item_id}: {err}") from None
+
+
+def wrong_value(kind: str, options: list, key, rng: random.Random, paths=()):
+    """``wrong_answer`` from plain parts: the item's kind, its option letters, its key and, for a
+    path, every complete path through its scenario."""
     if kind == "choice":
         return rng.choice([o for o in options if o != key])
     if kind == "multi":
@@ -67,8 +75,8 @@ def wrong_answer(item_id: str, key, rng: random.Random):
     if kind == "number":
         return key + 1
     if kind == "path":  # another complete path through the same scenario
-        return rng.choice([p for p in scenarios.for_item(item).paths() if p != key])
-    raise content.ContentError(f"Item {item_id} has an unknown kind {kind!r}.")
+        return rng.choice([p for p in paths if p != key])
+    raise ValueError(f"unknown kind {kind!r}")
 
 
 def write_submission(submitted: Path, student: str, folder: str, notebook_name: str, nb,

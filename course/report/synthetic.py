@@ -24,6 +24,8 @@ from nbgrader.api import (Assignment, Comment, Grade, GradeCell, Gradebook, Note
                           SubmittedAssignment, SubmittedNotebook)
 from sqlalchemy import insert, select
 
+from course import content, scenarios
+from course import submissions as subs
 from course.build import scripts_first
 from course.report.structure import Item, Module, Reflection, Theme
 
@@ -178,18 +180,9 @@ def write_answers(course_dir: Path, submissions: list[FakeSubmission]) -> None:
 
 
 def wrong(item: Item, rng: random.Random):
-    if item.kind == "choice":
-        return rng.choice([o for o in item.options if o != item.key])
-    if item.kind == "multi":
-        return set(item.key) ^ {rng.choice(sorted(item.options))} or {"b"}
-    if item.kind == "match":
-        values = list(item.key.values())
-        return dict(zip(item.key, values[1:] + values[:1]))
-    if item.kind == "number":
-        return item.key + rng.choice([-2, -1, 1, 2])
-    if isinstance(item.key, list) and len(item.key) > 1:   # a path: another route through it
-        return item.key[::-1]
-    return None   # a kind with no obvious wrong value: left unanswered
+    """A well-formed wrong answer, as the demo's learners give (course.submissions)."""
+    paths = scenarios.for_item(content.item(item.id)).paths() if item.kind == "path" else ()
+    return subs.wrong_value(item.kind, sorted(item.options), item.key, rng, paths)
 
 
 def random_class(mods: list[Module], learners: int, seed: int = 1,
