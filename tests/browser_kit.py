@@ -7,6 +7,7 @@ everything it spawned, when the test session ends, pass or fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from playwright.sync_api import sync_playwright
 
 from conftest import ROOT
 
@@ -45,6 +48,21 @@ def launch_chromium(playwright):
     assert Path(CHROMIUM).exists(), (
         f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium).")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@contextlib.contextmanager
+def chromium_session():
+    """Playwright with Debian's chromium, both closed at the end, pass or fail.
+
+    Keep it no wider than a test module: an open sync Playwright keeps its event loop running, and
+    another module's Playwright in the same xdist worker would refuse to start.
+    """
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def free_port() -> int:

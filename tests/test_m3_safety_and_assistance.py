@@ -16,26 +16,18 @@ from course.plots import DETACHED, ENGAGED
 from course.plots.safety_and_assistance import stretched_thin
 from course.widgets.balance_board import QUADRANTS, BalanceBoard
 from course.widgets.three_officers import ThreeOfficers
+from widget_kit import assert_every_control_named
 
 matplotlib.use("Agg")
 
 DATA = content.module_content("m3")
 SITUATIONS = [s["name"] for s in DATA["balance"]["situation"]]
 REQUESTS = [r["title"] for r in DATA["officers"]["request"]]
-CONTROLS = (widgets.Dropdown, widgets.BoundedIntText, widgets.Checkbox, widgets.ToggleButtons,
-            widgets.RadioButtons)
 
 
 def shown(html_text: str) -> str:
     """What a reader sees in an HTML value: entities decoded (apostrophes, quotes)."""
     return html.unescape(html_text)
-
-
-def controls(widget):
-    for child in getattr(widget, "children", ()):
-        if isinstance(child, CONTROLS):
-            yield child
-        yield from controls(child)
 
 
 # ------------------------------------------------------------------ content data
@@ -179,10 +171,7 @@ def test_three_officers_text_fallback_holds_every_request_and_outcome():
 
 def test_every_m3_control_has_an_accessible_name():
     for widget in (BalanceBoard(), ThreeOfficers()):
-        found = list(controls(widget))
-        assert len(found) >= 2
-        for control in found:
-            assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"
+        assert_every_control_named(widget, at_least=2)
 
 
 # ------------------------------------------------------------------ figure

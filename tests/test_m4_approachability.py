@@ -16,7 +16,7 @@ from course.plots import DETACHED, ENGAGED
 from course.plots.approachability import contact_log, kinds, tally, two_doors
 from course.widgets.behaviour_map import BehaviourMap
 from course.widgets.patrol_day import SIDES, PatrolDay
-from widget_kit import named_controls
+from widget_kit import assert_every_control_named
 
 matplotlib.use("Agg")
 
@@ -268,10 +268,7 @@ def test_behaviour_map_text_fallback_lists_every_behaviour_and_region():
 
 def test_every_m4_control_has_an_accessible_name():
     for widget in (PatrolDay(), BehaviourMap()):
-        found = list(named_controls(widget))
-        assert len(found) >= 3
-        for control in found:
-            assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"
+        assert_every_control_named(widget, at_least=3)
 
 
 # ------------------------------------------------------------------ figure

@@ -18,24 +18,17 @@ from course.submissions import wrong_answer
 from course.widgets.early_warning import EarlyWarnings
 from course.widgets.question import Question, ask
 from course.widgets.scenario import ScenarioPlayer, practise
+from widget_kit import assert_every_control_named
 
 matplotlib.use("Agg")
 
 DATA = content.module_content("m5")
 SCENARIOS = list(DATA["scenario"])
 PATH_ITEM = content.item("m5_q4_scenario_path")
-CONTROLS = (widgets.Dropdown, widgets.RadioButtons, widgets.Button, widgets.IntProgress)
 
 
 def shown(text: str) -> str:
     return html.unescape(text)
-
-
-def controls(widget):
-    for child in getattr(widget, "children", ()):
-        if isinstance(child, CONTROLS):
-            yield child
-        yield from controls(child)
 
 
 # ------------------------------------------------------------------ the scenario graphs
@@ -278,10 +271,7 @@ def test_early_warnings_refuse_a_bad_setting_and_keep_the_old_one():
 
 def test_every_m5_control_has_an_accessible_name(in_tmp):
     for widget in (EarlyWarnings(), practise("long_wait"), ask("m5_q4_scenario_path")):
-        found = list(controls(widget))
-        assert len(found) >= 2
-        for control in found:
-            assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"
+        assert_every_control_named(widget, at_least=2)
 
 
 # ------------------------------------------------------------------ figure

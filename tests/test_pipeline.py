@@ -64,16 +64,15 @@ SMALL_CLASS = [(name, kind) for name, kind in demo.CLASS
 def test_demo_grades_a_fictional_class_and_exports_csv(tmp_path, capsys):
     assert {kind for _, kind in SMALL_CLASS} == set(demo.PROFILES)
     out = demo.run(ROOT, tmp_path / "demo", learners=SMALL_CLASS)
-    printed_out = capsys.readouterr().out
-    table = printed_out
+    output = capsys.readouterr().out
     rows = demo.read_csv(out / "grades.csv")
     students = {r["student_id"] for r in rows}
     assert students == {name for name, _ in SMALL_CLASS}
     for name, _ in SMALL_CLASS:
-        assert name in table
+        assert name in output
     assert existing_course(db_url(out)) == "customer-service-in-security"
     report = out / "report" / "report.html"
-    assert report.is_file() and f"Instructor report: {report}" in printed_out
+    assert report.is_file() and f"Instructor report: {report}" in output
     score = {r["student_id"]: float(r["raw_score"]) for r in rows if r["assignment"] ==
              "m1_first_contact"}
     assert score["fatima"] == 0                   # the blank submission

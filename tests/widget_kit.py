@@ -10,3 +10,11 @@ def named_controls(widget):
                 and not isinstance(child, (widgets.HTML, widgets.Label)):
             yield child
         yield from named_controls(child)
+
+
+def assert_every_control_named(widget, at_least: int) -> None:
+    """Each control a learner operates has a description, which is its accessible name."""
+    found = list(named_controls(widget))
+    assert len(found) >= at_least, f"{type(widget).__name__}: only {len(found)} controls found"
+    for control in found:
+        assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"

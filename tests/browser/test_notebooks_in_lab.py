@@ -15,14 +15,14 @@ import shutil
 
 import pytest
 
-from browser_kit import (BIN, CURRENT, command, open_notebook, FOCUSABLE, WIDGET_OUTPUT, Server, artifacts, code_cell_states,
-                         free_port, launch_chromium, stop_servers_on_sigterm, restart_kernel, run_all, save,
-                         wait_for_notebook, write_lab_overrides)
+from browser_kit import (BIN, CURRENT, FOCUSABLE, WIDGET_OUTPUT, Server, artifacts, chromium_session,
+                         code_cell_states, command, free_port, open_notebook, restart_kernel, run_all,
+                         save, stop_servers_on_sigterm, wait_for_notebook, write_lab_overrides)
 from conftest import ROOT
 from course import content, scenarios
 from course.checks import describe
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(p.relative_to(ROOT / "release").as_posix()
@@ -63,16 +63,12 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    # Module scope: an open sync Playwright keeps its event loop running, and the hub test's own
-    # Playwright in the same worker would refuse to start.
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
+    with chromium_session() as chromium:
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
         try:
             yield context
         finally:
             context.close()
-            chromium.close()
 
 
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=[n.split("/")[0] for n in NOTEBOOKS])

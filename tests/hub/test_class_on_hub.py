@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_kit import (BIN, CURRENT, Server, artifacts, command, free_port, launch_chromium,
+from browser_kit import (BIN, CURRENT, Server, artifacts, chromium_session, command, free_port,
                          run_all, save, stop_servers_on_sigterm, wait_for_notebook,
                          write_lab_overrides)
 from conftest import ROOT
@@ -28,7 +28,7 @@ from course import content, notebooks
 from course.build import scratch_course, scripts_first
 from course.submissions import keys, points
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.browser]
 COURSE_ID = "customer-service-in-security"
@@ -129,12 +129,8 @@ def hub(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chromium():
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_session() as browser:
+        yield browser
 
 
 def log_in(chromium, hub: dict, user: str):
