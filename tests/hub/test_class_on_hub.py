@@ -144,14 +144,18 @@ def log_in(chromium, hub: dict, user: str):
     page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=180_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined "
                            "&& document.querySelector('#jp-main-dock-panel')", timeout=120_000)
+    # A second login restores the last layout (the notebook left open): wait until that is done,
+    # or the restored tab lands on top of whatever the test opens next.
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
     page.wait_for_timeout(1000)  # let the extensions register their commands
     return page
 
 
 def assignment_list(page):
     command(page, "nbgrader:open-assignment-list")
-    panel = page.locator("#nbgrader-assignment-list, .nbgrader-AssignmentList, "
-                         "[id*='assignment-list']").first
+    # Opening an existing panel does not always bring it to the front: ask for that explicitly.
+    page.evaluate("() => window.jupyterapp.shell.activateById('nbgrader-assignment-list')")
+    panel = page.locator("#nbgrader-assignment-list").first
     expect(panel).to_be_visible()
     return panel
 
