@@ -49,3 +49,19 @@ def in_tmp(tmp_path, monkeypatch):
 
 def all_items():
     return [it for m in MODULES for it in content.items(m["id"])]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """How `make test` spreads the run over workers (`--dist loadgroup --no-loadscope-reorder`).
+
+    Each test file is one group, so its module fixtures (a JupyterLab server, a graded course)
+    start once; a file may split itself into groups of its own with ``xdist_group`` marks (the two
+    hostile gradings, one browser page per notebook). The slow groups, those that drive a browser
+    or nbgrader, are handed out first so that no long one starts last and runs alone at the end.
+    """
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=lambda item: not (item.get_closest_marker("browser")
+                                     or item.get_closest_marker("pipeline")))

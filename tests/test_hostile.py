@@ -289,7 +289,7 @@ def generated(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile-base")
     scratch_course(ROOT, base, [FOLDER])
     with open(base / "nbgrader_config.py", "a") as f:
-        f.write("\nc.Execute.timeout = 20\nc.SafeExecute.notebook_deadline = 120\n")
+        f.write("\nc.Execute.timeout = 10\nc.SafeExecute.notebook_deadline = 60\n")
     nbgrader(base, "generate_assignment", FOLDER, "--force")
     module = content.module("m1")
     source = notebooks.read(notebooks.source_notebook(base, module))
@@ -307,7 +307,12 @@ def graded_notebook_text(course: Path, student: str) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-@pytest.fixture(scope="module", params=["nbgrader autograde", "course grade"])
+#: Each grading of the class is a group of its own, so that the two can run on two workers.
+MODES = [pytest.param(mode, marks=pytest.mark.xdist_group(f"hostile-{mode}"))
+         for mode in ("nbgrader autograde", "course grade")]
+
+
+@pytest.fixture(scope="module", params=MODES)
 def graded(request, generated, listener, tmp_path_factory):
     base, keys, release = generated
     course = tmp_path_factory.mktemp("hostile")

@@ -71,7 +71,12 @@ def browser():
             context.close()
 
 
-@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[n.split("/")[0] for n in NOTEBOOKS])
+#: One group per notebook, so that the notebooks can be checked on several workers at once.
+PAGES = [pytest.param(n, id=n.split("/")[0], marks=pytest.mark.xdist_group(f"lab-{n.split('/')[0]}"))
+         for n in NOTEBOOKS]
+
+
+@pytest.fixture(scope="module", params=PAGES)
 def opened(request, lab, browser):
     """The notebook open in a student's JupyterLab, after one Run All from a fresh kernel."""
     path = request.param
