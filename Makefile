@@ -50,7 +50,7 @@ demo: venv
 	$(BIN)/course demo
 
 test: venv sysdeps proxy
-	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder --nbval-lax tests source
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder --nbval-lax tests source
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not pipeline and not browser" tests

@@ -51,17 +51,13 @@ def all_items():
     return [it for m in MODULES for it in content.items(m["id"])]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """How `make test` spreads the run over workers (`--dist loadgroup --no-loadscope-reorder`).
 
-    Each test file is one group, so its module fixtures (a JupyterLab server, a graded course)
-    start once; a file may split itself into groups of its own with ``xdist_group`` marks (the two
-    hostile gradings, one browser page per notebook). The slow groups, those that drive a browser
-    or nbgrader, are handed out first so that no long one starts last and runs alone at the end.
+def pytest_collection_modifyitems(items):
+    """Hand out the slow files first (`make test` runs `--dist loadfile --no-loadscope-reorder`).
+
+    xdist would otherwise order files by their number of tests, so a file with one long test
+    (the hub) started last and ran alone at the end. Files that drive a browser or nbgrader go
+    first; the order within each file is kept.
     """
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     items.sort(key=lambda item: not (item.get_closest_marker("browser")
                                      or item.get_closest_marker("pipeline")))

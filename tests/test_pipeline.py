@@ -4,11 +4,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course import check, content, demo, notebooks
+from course import content, demo, notebooks
 from course.gradebook import db_url, existing_course
 from course.submissions import clicked, keys, typed
 
-from conftest import MODULES, ROOT
+from conftest import ROOT
 
 pytestmark = pytest.mark.pipeline
 
@@ -22,22 +22,6 @@ def run_all(nb, folder):
 
 def printed(nb) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-
-
-#: `course check`, one module per group, so that the modules can be checked on several workers.
-CHECKED = [pytest.param(m["folder"], id=m["id"], marks=pytest.mark.xdist_group(f"check-{m['id']}"))
-           for m in MODULES]
-
-
-@pytest.mark.parametrize("folder", CHECKED)
-def test_course_check_solution_full_blank_zero_partial_exact_widget_equals_typed(folder):
-    rows = check.run(ROOT, [folder])
-    print(check.table(rows))
-    assert rows and all(r.ok for r in rows)
-    by = {r.student: r.got for r in rows}
-    assert by["widget"] == by["solution"] > 0
-    assert by["blank"] == 0
-    assert 0 < by["partial"] < by["solution"]
 
 
 def test_run_all_on_a_fresh_student_notebook_reaches_the_end(module, release_nb, tmp_path):

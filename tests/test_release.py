@@ -44,3 +44,15 @@ def test_release_starts_with_the_course_header(release_nb):
 def test_release_is_in_sync_with_source():
     """`course build` is deterministic and release/ was regenerated after the last source change."""
     assert build.drift(ROOT) == []
+
+
+def test_every_release_notebook_is_in_a_browser_shard():
+    """The browser checks are dealt over SHARDS files; each shard needs its file, or notebooks
+    would go unchecked in a browser without a failure."""
+    import re
+    kit = (ROOT / "tests" / "browser" / "lab_kit.py").read_text(encoding="utf-8")
+    shards = int(re.search(r"^SHARDS = (\d+)$", kit, re.M).group(1))
+    files = sorted((ROOT / "tests" / "browser").glob("test_lab_shard_*.py"))
+    assert [f.stem for f in files] == [f"test_lab_shard_{n}" for n in range(shards)]
+    for n, path in enumerate(files):
+        assert f"opened = opened_fixture({n})" in path.read_text(encoding="utf-8"), path.name

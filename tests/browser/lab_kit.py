@@ -1,8 +1,10 @@
-"""Every release notebook as a student meets it: JupyterLab in Chromium.
+"""Every release notebook as a student meets it: JupyterLab in Chromium; the shared checks.
 
-One JupyterLab server (a scratch copy of release/, token auth, loopback) and one browser serve the
-whole module; each notebook is opened once in its own page and run, then checked. New modules are
-covered as soon as their release notebook exists. Screenshots go to build/test-artifacts/browser/.
+One JupyterLab server (a scratch copy of release/, token auth, loopback) and one browser serve a
+test file; each notebook is opened once in its own page and run, then checked. The notebooks are
+dealt over two test files (test_lab_shard_0.py, test_lab_shard_1.py) so that `make test` checks
+them on two workers at once; new modules are covered as soon as their release notebook exists.
+Screenshots go to build/test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from course.checks import describe
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
-pytestmark = pytest.mark.browser
 NOTEBOOKS = sorted(p.relative_to(ROOT / "release").as_posix()
                    for p in (ROOT / "release").glob("*/*.ipynb"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -36,8 +37,6 @@ SHOTS = artifacts("browser")
 def lab(tmp_path_factory):
     """JupyterLab on a scratch copy of release/: what a student has after fetching every module."""
     stop_servers_on_sigterm()
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
     scratch = tmp_path_factory.mktemp("student-lab")
     home = scratch / "student"
     shutil.copytree(ROOT / "release", home)
@@ -58,7 +57,8 @@ def lab(tmp_path_factory):
         yield {"url": f"http://127.0.0.1:{port}", "token": token, "home": home}
     finally:
         server.stop()
-        shutil.copy(server.log, SHOTS / "jupyterlab.log")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        shutil.copy(server.log, SHOTS / f"jupyterlab-{worker}.log")
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +71,29 @@ def browser():
             context.close()
 
 
-#: One group per notebook, so that the notebooks can be checked on several workers at once.
-PAGES = [pytest.param(n, id=n.split("/")[0], marks=pytest.mark.xdist_group(f"lab-{n.split('/')[0]}"))
-         for n in NOTEBOOKS]
+#: How many test files the notebooks are dealt over (test_lab_shard_<n>.py, n from 0).
+SHARDS = 2
 
 
-@pytest.fixture(scope="module", params=PAGES)
-def opened(request, lab, browser):
-    """The notebook open in a student's JupyterLab, after one Run All from a fresh kernel."""
-    path = request.param
+def opened_fixture(shard: int):
+    """The `opened` fixture of one shard: every SHARDS-th notebook, from the ``shard``-th."""
+    mine = NOTEBOOKS[shard::SHARDS]
+
+    @pytest.fixture(scope="module", params=mine, ids=[n.split("/")[0] for n in mine])
+    def opened(request, lab, browser):
+        """The notebook open in a student's JupyterLab, after one Run All from a fresh kernel."""
+        yield from open_and_run(request.param, lab, browser)
+
+    return opened
+
+
+def open_and_run(path: str, lab: dict, browser):
     page = browser.new_page()
     page.set_default_timeout(60_000)
-    open_notebook(page, lab["url"], lab["token"], path, workspace=path.split("/")[0])
+    module = path.split("/")[0]
+    for old in SHOTS.glob(f"*{module}*.png"):   # this notebook's pictures from an earlier run
+        old.unlink()
+    open_notebook(page, lab["url"], lab["token"], path, workspace=module)
     nb = json.loads((ROOT / "release" / path).read_text(encoding="utf-8"))
     info = {"page": page, "path": path, "nb": nb, "module": path.split("/")[0],
             "home": lab["home"], "run_all_ok": run_all(page)}
@@ -361,3 +372,19 @@ def test_a_widget_answer_survives_a_restart_and_a_reopen(opened):
     saved = json.loads((opened["home"] / path).parent.joinpath(
         f"{opened['module'].split('_')[0]}_answers.json").read_text())
     assert {asked_item(nb, i) for i in asks} <= set(saved)
+
+
+#: The shared suite: what a test file takes with `from lab_kit import *` (pytest
+#: collects the imported tests and fixtures as the file's own).
+__all__ = [
+    "lab",
+    "browser",
+    "screenshot_on_failure",
+    "test_run_all_reaches_the_last_cell",
+    "test_every_widget_renders",
+    "test_figures_render",
+    "test_every_widget_control_has_an_accessible_name",
+    "test_every_widget_control_is_reached_and_operated_by_keyboard",
+    "test_each_question_answers_a_click_with_visible_feedback",
+    "test_a_widget_answer_survives_a_restart_and_a_reopen",
+]

@@ -1,8 +1,10 @@
-"""Hostile submissions, graded by stock `nbgrader autograde` and by `course grade` with the course config.
+"""The hostile class and the checks it must pass, shared by the two ways of grading it.
 
-Each hostile learner scores exactly what its honest answers earn, with the reason recorded in the
-graded notebook, while two honest learners graded in the same run keep full marks and untouched
-files. See COURSE_DESIGN.md section 7 for the threat model.
+test_hostile_nbgrader.py grades the class with stock `nbgrader autograde`, test_hostile_course_grade.py
+with `course grade`; both read the course's nbgrader_config.py. Each hostile learner scores exactly
+what its honest answers earn, with the reason recorded in the graded notebook, while two honest
+learners graded in the same run keep full marks and untouched files. See COURSE_DESIGN.md section 7
+for the threat model. The two files are separate so that `make test` grades them side by side.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from course.build import nbgrader, scratch_course
 from course.gradebook import db_url, scores
 
 from conftest import ROOT
-
-pytestmark = pytest.mark.pipeline
 
 FOLDER, NAME = "m1_first_contact", "first_contact"
 HONEST = ("aaa_honest_typed", "zzz_honest_clicked")
@@ -150,7 +150,7 @@ for attempt in (lambda: urllib.request.urlopen("http://127.0.0.1:{port}/leak", t
 '''
 
 
-def build_cases(port: int) -> dict:
+def build_cases(port: int, sleep_seconds: int) -> dict:
     def answered(answers, extra=None):
         def build(rel, keys, folder):
             nb = subs.typed(rel, {k: keys[k] for k in answers})
@@ -243,7 +243,7 @@ def build_cases(port: int) -> dict:
                              "the rest was dropped"),
         "process_flood": Case(answered(right, {Q1: (
             "import subprocess\nkids = []\ntry:\n    for _ in range(2000):\n"
-            "        kids.append(subprocess.Popen(['sleep', '300']))\nexcept OSError as err:\n"
+            f"        kids.append(subprocess.Popen(['sleep', '{sleep_seconds}']))\nexcept OSError as err:\n"
             "    print('stopped at', len(kids), type(err).__name__)")}), 1, "stopped at"),
         "network_user": Case(answered(right, {Q1: network_payload(port)}), 1, "no network"),
         "invalid_json": Case(raw(b'{"cells": [ this is not json'), 0, "not a valid notebook"),
@@ -307,28 +307,30 @@ def graded_notebook_text(course: Path, student: str) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-#: Each grading of the class is a group of its own, so that the two can run on two workers.
-MODES = [pytest.param(mode, marks=pytest.mark.xdist_group(f"hostile-{mode}"))
-         for mode in ("nbgrader autograde", "course grade")]
+#: The process flood's children sleep this long: a number of its own per grading, so that a
+#: check for survivors never sees the other grading's children (the two may run at once).
+SLEEP_SECONDS = {"nbgrader autograde": 301, "course grade": 302}
 
 
-@pytest.fixture(scope="module", params=MODES)
+@pytest.fixture(scope="module")
 def graded(request, generated, listener, tmp_path_factory):
+    """The hostile class and two honest learners, graded the way the test module's GRADER names."""
+    grader = request.module.GRADER
     base, keys, release = generated
     course = tmp_path_factory.mktemp("hostile")
     shutil.copytree(base, course, dirs_exist_ok=True)
-    cases = build_cases(listener)
+    cases = build_cases(listener, SLEEP_SECONDS[grader])
     for name, case in cases.items():
         case.build(release, keys, course / "submitted" / name / FOLDER)
     write(course / "submitted" / HONEST[0] / FOLDER, subs.typed(release, keys))
     write(course / "submitted" / HONEST[1] / FOLDER, subs.typed(release, {}), clicks=keys)
     before = {s: digest(course / "submitted" / s) for s in HONEST}
-    if request.param == "nbgrader autograde":
+    if grader == "nbgrader autograde":
         nbgrader(course, "autograde", FOLDER, "--force", check=False)
     else:
         summary = grade.grade(course, [FOLDER], jobs=2, progress=False)
         print(grade.report(summary))
-    if request.param == "nbgrader autograde":
+    if grader == "nbgrader autograde":
         # Stock nbgrader finds students by globbing submitted/*/<assignment>/*.ipynb: a folder
         # with no notebook is never listed, so nothing is recorded (and nothing credited).
         # `course grade` lists folders, and records the zero with its reason.
@@ -376,28 +378,17 @@ def test_the_network_was_never_reached(graded):
     assert Recorder.hits == []
 
 
-def test_no_process_outlives_grading(graded):
+def test_no_process_outlives_grading(graded, request):
     # The sandbox's processes die with it; the kernel tears that down just after grading returns.
+    sleeper = f"^sleep {SLEEP_SECONDS[request.module.GRADER]}$"
     for _ in range(20):
-        leftover = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True)
+        leftover = subprocess.run(["pgrep", "-f", sleeper], capture_output=True, text=True)
         if not leftover.stdout.strip():
             return
         time.sleep(0.5)
     ps = subprocess.run(["ps", "-o", "pid,ppid,etime,args", "-p", leftover.stdout.split()[0]],
                         capture_output=True, text=True).stdout
     pytest.fail(f"a process outlived grading by more than 10 s:\n{ps}")
-
-
-def test_without_the_sandbox_the_thief_succeeds(generated, tmp_path):
-    """The control: the thief is a real attack, and only the sandbox stops it."""
-    base, keys, release = generated
-    course = tmp_path / "control"
-    shutil.copytree(base, course)
-    with open(course / "nbgrader_config.py", "a") as f:
-        f.write("\nc.SafeExecute.use_sandbox = False\n")
-    write(course / "submitted" / "thief" / FOLDER, inject(subs.typed(release, {}), Q1, THIEF))
-    nbgrader(course, "autograde", FOLDER, "--force", check=False)
-    assert scores(db_url(course), FOLDER)["thief"]["auto"] == 9
 
 
 def test_feedback_never_shows_hidden_tests(graded):
@@ -408,3 +399,20 @@ def test_feedback_never_shows_hidden_tests(graded):
     html = next((course / "feedback" / student / FOLDER).glob("*.html")).read_text(encoding="utf-8")
     assert "Hidden tests ran when this was graded" in html
     assert "BEGIN HIDDEN TESTS" not in html and "expect(" not in html
+
+
+#: The shared suite: what a test file takes with `from hostile_kit import *` (pytest
+#: collects the imported tests and fixtures as the file's own).
+__all__ = [
+    "listener",
+    "generated",
+    "graded",
+    "test_hostile_submissions_score_only_their_honest_answers",
+    "test_each_hostile_submission_has_its_reason_recorded",
+    "test_a_folder_without_a_notebook_is_never_credited_beyond_its_clicks",
+    "test_honest_students_lose_nothing",
+    "test_no_hidden_test_or_key_reaches_a_graded_notebook",
+    "test_the_network_was_never_reached",
+    "test_no_process_outlives_grading",
+    "test_feedback_never_shows_hidden_tests",
+]
