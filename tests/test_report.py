@@ -357,3 +357,22 @@ def test_clear_errors_and_a_safe_place_for_the_report(tmp_path, course, monkeypa
     monkeypatch.chdir(empty)
     assert cli.main(["report"]) == 2
     assert "No gradebook" in capsys.readouterr().err
+
+
+def test_item_map_labels_in_a_dense_cluster_do_not_cover_each_other():
+    from matplotlib.figure import Figure
+    from course.report.figures import _place_labels
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.4, 1.0)
+    rng = np.random.default_rng(7)
+    cluster = [(0.5 + rng.uniform(-0.02, 0.02), 0.3 + rng.uniform(-0.02, 0.02), f"m{n % 5 + 1} Q{n}",
+                n % 3 == 0) for n in range(12)]
+    _place_labels(ax, cluster)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == len(cluster)
+    overlapping = [(ax.texts[i].get_text(), ax.texts[j].get_text())
+                   for i in range(len(boxes)) for j in range(i) if boxes[i].overlaps(boxes[j])]
+    assert not overlapping

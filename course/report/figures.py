@@ -144,13 +144,12 @@ def item_map(a: Analysis) -> Rendered:
         ax.scatter(s.p, s.r_pb, color=module_colour(i), marker=MARKERS[i % len(MARKERS)], s=46,
                    edgecolor="black", linewidth=0.5, zorder=3)
         plotted.append(s)
-        if s.flags or len(a.items) <= LABEL_ALL_ITEMS:
-            ax.annotate(f"{s.module.id} {s.item.label.replace('Question ', 'Q')}", (s.p, s.r_pb),
-                        xytext=(4, 3), textcoords="offset points", fontsize=7,
-                        fontweight="bold" if s.flags else "normal")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(min(-0.4, *(s.r_pb - 0.05 for s in plotted)) if plotted else -0.4, 1.0)
+    _place_labels(ax, [(s.p, s.r_pb, f"{s.module.id} {s.item.label.replace('Question ', 'Q')}",
+                        bool(s.flags))
+                       for s in plotted if s.flags or len(a.items) <= LABEL_ALL_ITEMS])
     ax.set_xlabel("difficulty p (share correct)")
     ax.set_ylabel("point-biserial discrimination (item vs rest of module)")
     ax.set_title("Item map: the shaded box is the usual range (flagged items in bold)"
@@ -171,6 +170,41 @@ def item_map(a: Analysis) -> Rendered:
     if undefined:
         alt += f" {len(undefined)} item(s) with undefined discrimination are not plotted."
     return Rendered("item_map", "Item difficulty and discrimination", alt, render(fig))
+
+
+#: Where a point's label may go, in points from the point, tried in turn: beside it, right then
+#: left, and then a row further up or down each time.
+LABEL_SPOTS = [(dx, dy) for dy in (3, -10, 12, -19, 21, -28, 30, -37) for dx in (4, -4)]
+
+
+def _place_labels(ax, labels: list[tuple[float, float, str, bool]]) -> None:
+    """Label points without one label covering another: each label takes the first spot around
+    its point that overlaps no label placed before it and stays inside the axes (in a cluster too
+    dense for any, the first spot). Measured on the laid-out figure, so in real display units."""
+    fig = ax.figure
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()            # the constrained layout settles the axes before measuring
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    taken = []
+    for x, y, text, bold in sorted(labels, key=lambda label: (-label[3], label[0], label[1])):
+        for n, (dx, dy) in enumerate(LABEL_SPOTS):
+            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                                fontsize=7, fontweight="bold" if bold else "normal",
+                                ha="left" if dx > 0 else "right" if dx < 0 else "center")
+            box = label.get_window_extent(renderer)
+            fits = (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
+                    and box.y1 <= inside.y1 and not any(box.overlaps(t) for t in taken))
+            if fits or n == len(LABEL_SPOTS) - 1:
+                if not fits:     # nowhere free: fall back to the first spot
+                    label.remove()
+                    label = ax.annotate(text, (x, y), xytext=LABEL_SPOTS[0],
+                                        textcoords="offset points", fontsize=7,
+                                        fontweight="bold" if bold else "normal")
+                    box = label.get_window_extent(renderer)
+                taken.append(box)
+                break
+            label.remove()
 
 
 def _box(x, y, w, h):
