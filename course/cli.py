@@ -48,7 +48,7 @@ def cmd_check(args) -> int:
 
 def cmd_demo(args) -> int:
     root = find_root(Path.cwd())
-    demo_mod.run(root, args.out)
+    demo_mod.run(root, args.out, modules=args.modules)
     return 0
 
 
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("modules", nargs="*", help="module folders (default: all)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("demo", help="grade a fictional class end to end and print the table")
+    p.add_argument("modules", nargs="*", help="module folders (default: all)")
     p.add_argument("--out", type=Path, default=None, help="work directory (default build/demo)")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("grade", help="autograde submitted/ in parallel, sandboxed and resumable")

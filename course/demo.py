@@ -28,7 +28,7 @@ from pathlib import Path
 from course import content, notebooks
 from course import report as report_mod
 from course import submissions as subs
-from course.build import BuildError, nbgrader, scratch_course, scripts_first
+from course.build import BuildError, nbgrader, scratch_course, scripts_first, selected
 from course.gradebook import db_url, open_gradebook, scores
 
 
@@ -222,14 +222,17 @@ def grade_reflections(course_dir: Path, mods: list[dict], learners, rng: random.
         gb.db.commit()
 
 
-def run(root: Path, out: Path | None = None, learners=CLASS, seed: int = 2026) -> Path:
+def run(root: Path, out: Path | None = None, learners=CLASS, seed: int = 2026,
+        modules: list[str] | None = None) -> Path:
+    """Grade the fictional class on ``modules`` (module folders; default: every module)."""
     out = Path(out or root / "build" / "demo")
+    wanted = selected(root, modules)
     scripts_first(os.environ)   # nbgrader's Gradebook runs `alembic` by name, from this environment
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    mods = notebooks.modules_in(root)
-    course_dir = scratch_course(root, out, [m["folder"] for m in mods])
+    mods = [m for m in notebooks.modules_in(root) if m["folder"] in wanted]
+    course_dir = scratch_course(root, out, wanted)
     rng = random.Random(seed)
     count = 0
     for position, module in enumerate(mods):

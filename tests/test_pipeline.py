@@ -50,13 +50,19 @@ SMALL_CLASS = [(name, kind) for name, kind in demo.CLASS
                if name in {"amara", "ben", "dara", "eli", "fatima", "gus", "ines"}]
 
 
+#: The first and the last module (its scenario item is the one kind of its own); `course check`
+#: grades every module, and `make demo` runs the whole course.
+DEMO_MODULES = ["m1_first_contact", "m5_prevention_and_rapport"]
+
+
 def test_demo_grades_a_fictional_class_and_exports_csv(tmp_path, capsys):
     assert {kind for _, kind in SMALL_CLASS} == set(demo.PROFILES)
-    out = demo.run(ROOT, tmp_path / "demo", learners=SMALL_CLASS)
+    out = demo.run(ROOT, tmp_path / "demo", learners=SMALL_CLASS, modules=DEMO_MODULES)
     output = capsys.readouterr().out
     rows = demo.read_csv(out / "grades.csv")
     students = {r["student_id"] for r in rows}
     assert students == {name for name, _ in SMALL_CLASS}
+    assert {r["assignment"] for r in rows} == set(DEMO_MODULES)
     for name, _ in SMALL_CLASS:
         assert name in output
     assert existing_course(db_url(out)) == "customer-service-in-security"
