@@ -236,8 +236,8 @@ def test_a_class_fetches_answers_submits_and_gets_feedback(hub, chromium):
                .first).to_be_visible(timeout=60_000)
         command(page, "docmanager:open", {"path": f"{FOLDER}/{NOTEBOOK}", "factory": "Notebook"})
         wait_for_notebook(page)
-        assert run_all(page)
         if student == CLICKER:
+            assert run_all(page)    # the question widgets draw when their cells run
             answer_by_clicking(page, release, answers)
         else:
             answer_by_typing(page, release, answers)
