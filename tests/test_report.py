@@ -369,10 +369,14 @@ def test_item_map_labels_in_a_dense_cluster_do_not_cover_each_other():
     rng = np.random.default_rng(7)
     cluster = [(0.5 + rng.uniform(-0.02, 0.02), 0.3 + rng.uniform(-0.02, 0.02), f"m{n % 5 + 1} Q{n}",
                 n % 3 == 0) for n in range(12)]
-    _place_labels(ax, cluster)
+    _place_labels(ax, cluster, points=[(x, y) for x, y, _, _ in cluster])
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
     assert len(boxes) == len(cluster)
     overlapping = [(ax.texts[i].get_text(), ax.texts[j].get_text())
                    for i in range(len(boxes)) for j in range(i) if boxes[i].overlaps(boxes[j])]
     assert not overlapping
+    centres = [ax.transData.transform((x, y)) for x, y, _, _ in cluster]
+    covered = [t.get_text() for t, box in zip(ax.texts, boxes)
+               if any(box.contains(cx, cy) for cx, cy in centres)]
+    assert not covered, "labels drawn over a marker"

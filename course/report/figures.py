@@ -149,7 +149,8 @@ def item_map(a: Analysis) -> Rendered:
     ax.set_ylim(min(-0.4, *(s.r_pb - 0.05 for s in plotted)) if plotted else -0.4, 1.0)
     _place_labels(ax, [(s.p, s.r_pb, f"{s.module.id} {s.item.label.replace('Question ', 'Q')}",
                         bool(s.flags))
-                       for s in plotted if s.flags or len(a.items) <= LABEL_ALL_ITEMS])
+                       for s in plotted if s.flags or len(a.items) <= LABEL_ALL_ITEMS],
+                  points=[(s.p, s.r_pb) for s in plotted])
     ax.set_xlabel("difficulty p (share correct)")
     ax.set_ylabel("point-biserial discrimination (item vs rest of module)")
     ax.set_title("Item map: the shaded box is the usual range (flagged items in bold)"
@@ -177,16 +178,21 @@ def item_map(a: Analysis) -> Rendered:
 LABEL_SPOTS = [(dx, dy) for dy in (3, -10, 12, -19, 21, -28, 30, -37) for dx in (4, -4)]
 
 
-def _place_labels(ax, labels: list[tuple[float, float, str, bool]]) -> None:
-    """Label points without one label covering another: each label takes the first spot around
-    its point that overlaps no label placed before it and stays inside the axes (in a cluster too
-    dense for any, the first spot). Measured on the laid-out figure, so in real display units."""
+def _place_labels(ax, labels: list[tuple[float, float, str, bool]],
+                  points: list[tuple[float, float]] = ()) -> None:
+    """Label points without covering another label or a marker: each label takes the first spot
+    around its point that overlaps no label placed before it, no marker of ``points``, and stays
+    inside the axes (in a cluster too dense for any, the first spot). Measured on the laid-out
+    figure, so in real display units."""
+    from matplotlib.transforms import Bbox
     fig = ax.figure
     FigureCanvasAgg(fig)
     fig.canvas.draw()            # the constrained layout settles the axes before measuring
     renderer = fig.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
-    taken = []
+    half = 4 * fig.dpi / 72      # a marker's half-width, in pixels
+    taken = [Bbox.from_extents(px - half, py - half, px + half, py + half)
+             for px, py in (ax.transData.transform(point) for point in points)]
     for x, y, text, bold in sorted(labels, key=lambda label: (-label[3], label[0], label[1])):
         for n, (dx, dy) in enumerate(LABEL_SPOTS):
             label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
