@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -196,3 +197,15 @@ def restart_kernel(page) -> None:
 
 def save(page) -> None:
     page.evaluate(f"async () => await {CURRENT}.context.save()")
+
+
+# -- the course's cells in a notebook's JSON ---------------------------------------------------
+def cells_with_role(nb: dict, role: str) -> list[int]:
+    """Indices of the cells the course marked with ``role`` ("ask", "item", ...)."""
+    return [i for i, c in enumerate(nb["cells"])
+            if c["metadata"].get("course", {}).get("role") == role]
+
+
+def asked_item(nb: dict, index: int) -> str:
+    """The item id an "ask" cell shows, from its one line ``ask("<item id>")``."""
+    return re.search(r'ask\("([^"]+)"\)', "".join(nb["cells"][index]["source"])).group(1)

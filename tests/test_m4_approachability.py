@@ -3,7 +3,6 @@
 import html
 import io
 
-import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import pytest

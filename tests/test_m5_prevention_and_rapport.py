@@ -4,7 +4,6 @@ import html
 import io
 import random
 
-import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import pytest

@@ -17,9 +17,10 @@ import shutil
 
 import pytest
 
-from browser_kit import (BIN, CURRENT, FOCUSABLE, WIDGET_OUTPUT, Server, artifacts, chromium_session,
-                         code_cell_states, command, free_port, open_notebook, restart_kernel, run_all,
-                         save, stop_servers_on_sigterm, wait_for_notebook, write_lab_overrides)
+from browser_kit import (BIN, CONTROL_ROLES, CURRENT, FOCUSABLE, WIDGET_OUTPUT, Server, artifacts,
+                         asked_item, cells_with_role, chromium_session, code_cell_states, command,
+                         free_port, open_notebook, restart_kernel, run_all, stop_servers_on_sigterm,
+                         wait_for_notebook, write_lab_overrides)
 from conftest import ROOT
 from course import content, scenarios
 from course.checks import describe
@@ -95,7 +96,7 @@ def open_and_run(path: str, lab: dict, browser):
         old.unlink()
     open_notebook(page, lab["url"], lab["token"], path, workspace=module)
     nb = json.loads((ROOT / "release" / path).read_text(encoding="utf-8"))
-    info = {"page": page, "path": path, "nb": nb, "module": path.split("/")[0],
+    info = {"page": page, "path": path, "nb": nb, "module": module,
             "home": lab["home"], "run_all_ok": run_all(page)}
     expect_widgets_drawn(page, count_widget_outputs(page))
     page.screenshot(path=SHOTS / f"{info['module']}-after-run-all.png")
@@ -125,15 +126,6 @@ def cell(page, index: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(index)
 
 
-def cells_with_role(nb: dict, role: str) -> list[int]:
-    return [i for i, c in enumerate(nb["cells"])
-            if c["metadata"].get("course", {}).get("role") == role]
-
-
-def asked_item(nb: dict, index: int) -> str:
-    return re.search(r'ask\("([^"]+)"\)', "".join(nb["cells"][index]["source"])).group(1)
-
-
 def item_cell(nb: dict, item_id: str) -> int:
     return next(i for i, c in enumerate(nb["cells"])
                 if c["metadata"].get("course", {}).get("item") == item_id)
@@ -141,8 +133,7 @@ def item_cell(nb: dict, item_id: str) -> int:
 
 def nameless_controls(snapshot: str) -> list[str]:
     """Lines of a Playwright ARIA snapshot for a control role that carries no accessible name."""
-    roles = "|".join(("button", "checkbox", "combobox", "listbox", "radio", "slider", "spinbutton",
-                      "switch", "textbox", "searchbox", "tab"))
+    roles = "|".join(CONTROL_ROLES)
     bad = []
     for line in snapshot.splitlines():
         entry = line.strip().removeprefix("- ").strip("'")

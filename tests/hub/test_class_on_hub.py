@@ -11,7 +11,6 @@ the course's protections, and returns feedback; a student fetches it and sees th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -20,9 +19,9 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_kit import (BIN, CURRENT, Server, artifacts, chromium_session, command, free_port,
-                         run_all, save, stop_servers_on_sigterm, wait_for_notebook,
-                         write_lab_overrides)
+from browser_kit import (BIN, Server, artifacts, asked_item, cells_with_role, chromium_session,
+                         command, free_port, run_all, save, stop_servers_on_sigterm,
+                         wait_for_notebook, write_lab_overrides)
 from conftest import ROOT
 from course import content, notebooks
 from course.build import scratch_course, scripts_first
@@ -168,10 +167,8 @@ def row_button(page, section: str, label: str):
 
 
 def answer_by_clicking(page, nb: dict, answers: dict) -> None:
-    for index, cell in enumerate(nb["cells"]):
-        if cell["metadata"].get("course", {}).get("role") != "ask":
-            continue
-        item_id = re.search(r'ask\("([^"]+)"\)', "".join(cell["source"])).group(1)
+    for index in cells_with_role(nb, "ask"):
+        item_id = asked_item(nb, index)
         out = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
         out.scroll_into_view_if_needed()
         key, item = answers[item_id], content.item(item_id)
