@@ -32,6 +32,8 @@ HEATMAP = colormaps["cividis"].with_extremes(bad=(0, 0, 0, 0))
 DPI = 100
 #: Above this many learners the heatmap drops the names (the CSV keeps them).
 NAMED_ROWS = 60
+#: The item map's marker size (matplotlib's ``s``: an area in points squared).
+MARKER_AREA = 46
 #: Up to this many items, the item map labels every point (beyond it only the flagged ones).
 LABEL_ALL_ITEMS = 50
 
@@ -141,8 +143,8 @@ def item_map(a: Analysis) -> Rendered:
             undefined.append(s)
             continue
         i = index[s.module.id]
-        ax.scatter(s.p, s.r_pb, color=module_colour(i), marker=MARKERS[i % len(MARKERS)], s=46,
-                   edgecolor="black", linewidth=0.5, zorder=3)
+        ax.scatter(s.p, s.r_pb, color=module_colour(i), marker=MARKERS[i % len(MARKERS)],
+                   s=MARKER_AREA, edgecolor="black", linewidth=0.5, zorder=3)
         plotted.append(s)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xlim(-0.03, 1.03)
@@ -175,7 +177,7 @@ def item_map(a: Analysis) -> Rendered:
 
 #: Where a point's label may go, in points from the point, tried in turn: beside it, right then
 #: left, and then a row further up or down each time.
-LABEL_SPOTS = [(dx, dy) for dy in (3, -10, 12, -19, 21, -28, 30, -37) for dx in (4, -4)]
+LABEL_SPOTS = [(dx, dy) for dy in (3, -10, 12, -19, 21, -28, 30, -37, 39, -46) for dx in (4, -4)]
 
 
 def _place_labels(ax, labels: list[tuple[float, float, str, bool]],
@@ -190,27 +192,27 @@ def _place_labels(ax, labels: list[tuple[float, float, str, bool]],
     fig.canvas.draw()            # the constrained layout settles the axes before measuring
     renderer = fig.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
-    half = 4 * fig.dpi / 72      # a marker's half-width, in pixels
+    half = math.sqrt(MARKER_AREA) / 2 * fig.dpi / 72     # a marker's half-width, in pixels
     taken = [Bbox.from_extents(px - half, py - half, px + half, py + half)
              for px, py in (ax.transData.transform(point) for point in points)]
+
+    def free(box) -> bool:
+        return (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
+                and box.y1 <= inside.y1 and not any(box.overlaps(t) for t in taken))
+
     for x, y, text, bold in sorted(labels, key=lambda label: (-label[3], label[0], label[1])):
-        for n, (dx, dy) in enumerate(LABEL_SPOTS):
-            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                                fontsize=7, fontweight="bold" if bold else "normal",
-                                ha="left" if dx > 0 else "right" if dx < 0 else "center")
-            box = label.get_window_extent(renderer)
-            fits = (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0
-                    and box.y1 <= inside.y1 and not any(box.overlaps(t) for t in taken))
-            if fits or n == len(LABEL_SPOTS) - 1:
-                if not fits:     # nowhere free: fall back to the first spot
-                    label.remove()
-                    label = ax.annotate(text, (x, y), xytext=LABEL_SPOTS[0],
-                                        textcoords="offset points", fontsize=7,
-                                        fontweight="bold" if bold else "normal")
-                    box = label.get_window_extent(renderer)
-                taken.append(box)
+        def label_at(spot):
+            return ax.annotate(text, (x, y), xytext=spot, textcoords="offset points", fontsize=7,
+                               fontweight="bold" if bold else "normal",
+                               ha="left" if spot[0] > 0 else "right")
+        for spot in LABEL_SPOTS:
+            label = label_at(spot)
+            if free(label.get_window_extent(renderer)):
                 break
             label.remove()
+        else:                    # nowhere free: the first spot
+            label = label_at(LABEL_SPOTS[0])
+        taken.append(label.get_window_extent(renderer))
 
 
 def _box(x, y, w, h):
