@@ -59,7 +59,8 @@ class ListeningLab(CourseWidget):
             tooltip="Check the three answers for this visitor and see why each fits or not")
         self.feedback = widgets.HTML()
         intro = widgets.HTML(
-            WRAPPING_OPTIONS_CSS + "<b>Listening lab.</b> Each visitor's words ask for one thing; how they say it often "
+            WRAPPING_OPTIONS_CSS +
+            "<b>Listening lab.</b> Each visitor's words ask for one thing; how they say it often "
             "tells you more. Read the scene, answer the three questions, then check. "
             "<i>(Fictional people and situations, for practice; not graded.)</i>")
         self.picker.observe(self._on_visitor, names="value")

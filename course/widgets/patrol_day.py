@@ -45,9 +45,8 @@ class PatrolDay(CourseWidget):
         self.officers = {o["id"]: o for o in data["officer"]}
         self.patrol = data["patrol"]
         self.moments = self.patrol["moment"]
-        # A named number box, not a slider: a slider's handle has no accessible name.
-        self.moment_box = number_setting(f"Moment (1 to {len(self.moments)})", self._index(moment) + 1,
-                                     1, len(self.moments))
+        self.moment_box = number_setting(f"Moment (1 to {len(self.moments)})",
+                                         self._index(moment) + 1, 1, len(self.moments))
         self.back = widgets.Button(description="Previous moment", icon="arrow-left",
                                    tooltip="Go back one moment in the shift")
         self.forward = widgets.Button(description="Next moment", icon="arrow-right",
