@@ -51,7 +51,7 @@ def emit(item_id: str, value) -> None:
     """Report an answer to the grader (used in place of ``expect`` when grading is sandboxed)."""
     from IPython.display import display
 
-    from course.verdicts import ANSWER_MIME, encode
+    from course.wire import ANSWER_MIME, encode
     try:
         report = {"item": item_id, "value": encode(value)}
     except (TypeError, RecursionError) as err:

@@ -17,10 +17,9 @@ import re
 from dataclasses import dataclass
 
 from course.grading import same_plain
+from course.wire import ANSWER_MIME, MAX_EMISSION_CHARS, decode
 
-ANSWER_MIME = "application/vnd.course.answer+json"
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS\n?", re.S)
-MAX_EMISSION_CHARS = 100_000
 NOTE = "# Hidden tests ran when this was graded; they are not shown here."
 
 
@@ -76,56 +75,6 @@ def display_source(visible: str) -> str:
     return visible.rstrip() + "\n" + NOTE
 
 
-# ---------------------------------------------------------------- plain values as tagged JSON
-def encode(value):
-    """Kernel side: a plain value as tagged JSON (raises TypeError for anything else)."""
-    kind = type(value)
-    if kind in (str, int, float, bool) or value is None:
-        return {"t": kind.__name__, "v": value}
-    if kind in (list, tuple, set, frozenset):
-        items = [encode(v) for v in value]
-        if kind in (set, frozenset):
-            items.sort(key=lambda e: json.dumps(e, sort_keys=True))
-        return {"t": kind.__name__, "v": items}
-    if kind is dict:
-        return {"t": "dict", "v": [[encode(k), encode(v)] for k, v in value.items()]}
-    raise TypeError(f"not a plain value: {kind.__name__}")
-
-
-_SCALARS = {"str": str, "int": int, "float": float, "bool": bool, "NoneType": type(None)}
-
-
-def decode(data, depth: int = 0):
-    """Grader side: rebuild a plain value, refusing anything that is not exactly our encoding."""
-    if depth > 20 or not isinstance(data, dict) or set(data) != {"t", "v"}:
-        raise ValueError("malformed answer report")
-    tag, raw = data["t"], data["v"]
-    if tag in _SCALARS:
-        if type(raw) is not _SCALARS[tag] and not (tag == "float" and type(raw) is int):
-            raise ValueError("malformed scalar")
-        return float(raw) if tag == "float" else raw
-    if tag in ("list", "tuple", "set", "frozenset"):
-        if type(raw) is not list:
-            raise ValueError("malformed sequence")
-        items = [decode(v, depth + 1) for v in raw]
-        if tag in ("set", "frozenset"):
-            if not all(type(v) in _SCALARS.values() for v in items):
-                raise ValueError("unhashable set member")
-            return set(items) if tag == "set" else frozenset(items)
-        return items if tag == "list" else tuple(items)
-    if tag == "dict":
-        if type(raw) is not list or not all(type(p) is list and len(p) == 2 for p in raw):
-            raise ValueError("malformed dict")
-        out = {}
-        for k, v in raw:
-            key = decode(k, depth + 1)
-            if type(key) not in _SCALARS.values():
-                raise ValueError("unhashable dict key")
-            out[key] = decode(v, depth + 1)
-        return out
-    raise ValueError(f"unknown type tag {tag!r}")
-
-
 # ---------------------------------------------------------------- judging one test cell
 @dataclass(frozen=True)
 class Verdict:
@@ -145,7 +94,7 @@ def reports(outputs) -> list:
                 if isinstance(payload, str):
                     payload = json.loads(payload[:MAX_EMISSION_CHARS + 1])
                 found.append(payload if isinstance(payload, dict) else None)
-            except ValueError:
+            except (ValueError, RecursionError):
                 found.append(None)
     return found
 
@@ -156,7 +105,8 @@ def judge(expectations: list[Expectation], outputs) -> Verdict:
     if any(r is None for r in found):
         return Verdict(False, "an answer report could not be read")
     expected_ids = {e.item_id for e in expectations}
-    strangers = [r.get("item") for r in found if r.get("item") not in expected_ids]
+    strangers = [r.get("item") for r in found if not isinstance(r.get("item"), str)
+                 or r.get("item") not in expected_ids]
     if strangers:
         return Verdict(False, "answer reports for other items appeared here (tampering)")
     for e in expectations:
