@@ -21,6 +21,7 @@ import time
 import warnings
 
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -48,6 +49,9 @@ class SafeExecute(Execute):
                                   "(every notebook then warns).").tag(config=True)
     max_cell_output = Integer(200_000, help="Output characters kept per cell.").tag(config=True)
     max_total_output = Integer(2_000_000, help="Output characters kept per notebook.").tag(config=True)
+    max_received_output = Integer(20_000_000, help=(
+        "Output characters the grader reads from one notebook before it stops the kernel: past "
+        "this, a flood would only cost the grader time.")).tag(config=True)
     notebook_deadline = Integer(600, help="Seconds one notebook may take in all.").tag(config=True)
 
     def __init__(self, **kwargs):
@@ -98,22 +102,46 @@ class SafeExecute(Execute):
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
             self._judge_all(nb)
+            # A kernel that died is never shut down by nbclient: release its sandbox here.
+            getattr(self.km, "release", lambda: None)()
         return nb, resources
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        if hasattr(self.km, "watch"):
+            self.km.watch(kc)
+        return kc
+
+    # nbclient's synchronous name is bound to its own coroutine, not to an override.
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _sandbox_trouble(self) -> str | None:
+        trouble = getattr(self.km, "trouble", None)
+        return trouble() if trouble else None
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._stopped is None and time.monotonic() - self._started > self.notebook_deadline:
             self._stopped = f"the notebook ran longer than {self.notebook_deadline} s in all"
+        if self._stopped is None:
+            self._stopped = self._sandbox_trouble()
         if self._stopped:
             cell.outputs = [error_output("NotRun", f"Not run: {self._stopped}.")]
             return cell, resources
         self._cell_output = 0
         self._cell_truncated = False
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if self._stopped:  # a timeout, noted by on_cell_executed: later cells say why
+                return cell, resources
+            self._stopped = self._sandbox_trouble()
+            if not self._stopped:
+                return cell, resources
         except DeadKernelError:
-            self._stopped = "the kernel stopped (it was killed, or ran out of memory or CPU time)"
+            ending = getattr(self.km, "ending", lambda: None)()
+            self._stopped = (f"the kernel was stopped: {ending}" if ending else
+                             "the kernel stopped (it was killed, or ran out of memory or CPU time)")
         except Exception as err:  # a kernel that ignores interrupts, or any executor failure
             self._stopped = (f"a cell ran longer than {self.timeout} s and would not stop"
                              if "timeout" in type(err).__name__.lower() or "Timeout" in str(err)
@@ -135,6 +163,9 @@ class SafeExecute(Execute):
                 len(b) for b in msg.get("buffers", []) or [])
             self._cell_output += size
             self._total_output += size
+            if self._total_output > self.max_received_output and hasattr(self.km, "stop_soon"):
+                self.km.stop_soon(f"it printed more than {self.max_received_output:,} characters; "
+                                  "the rest was dropped")
             if self._cell_output > self.max_cell_output or self._total_output > self.max_total_output:
                 if not self._cell_truncated:
                     self._cell_truncated = True

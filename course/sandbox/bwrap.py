@@ -1,7 +1,8 @@
-"""The bubblewrap command line that wraps a kernel."""
+"""The bubblewrap command line that wraps a kernel, and the probe that checks it works here."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -11,11 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import course
+from course.protections import Protections
 
 #: Where the sandboxed kernel finds its submission (read-only) and works (a private tmpfs).
-SUBMISSION = "/home/student/submission"
-WORK = "/home/student/work"
 HOME = "/home/student"
+SUBMISSION = f"{HOME}/submission"
+WORK = f"{HOME}/work"
+#: The kernel's sockets: a tiny tmpfs inside the sandbox (the grader reaches it through /proc).
+SOCKETS = "/run/kernel"
+CONNECTION = "/run/connection.json"
+#: The course package the grader loaded, and nothing else of the folder it lives in.
+PACKAGE_ROOT = "/opt/course/lib"
+MPLCONFIGDIR = "/tmp/matplotlib"
+#: File descriptors the launch script opens for bubblewrap (see kernel.py).
+INFO_FD, SECCOMP_FD = 8, 9
 
 
 class SandboxUnavailable(RuntimeError):
@@ -24,23 +34,40 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one kernel. Defaults suit these notebooks with room to spare."""
+    """Bounds on one kernel. Defaults suit these notebooks with room to spare.
+
+    Overridable in nbgrader_config.py, e.g. ``c.Sandbox.memory_mb = 2048``.
+    """
 
     cpu_seconds: int = 120          # CPU time for the whole kernel
-    memory_mb: int = 4096           # address space (numpy and matplotlib reserve a lot virtually)
-    processes: int = 64             # new processes the kernel may have at once, beyond the current
+    memory_mb: int = 4096           # address space of a process, and memory of all of them
+    processes: int = 64             # processes the kernel and its children may have at once
     file_mb: int = 64               # largest file it may write
     open_files: int = 256
-    tmpfs_mb: int = 256             # its working space, in memory
+    home_mb: int = 256              # its working space, in memory
+    tmp_mb: int = 64                # /tmp
+    shm_mb: int = 64                # /dev/shm
+    sockets_kb: int = 256           # the kernel's socket folder
+    message_mb: int = 1             # largest message the grader accepts (figures: ~100 kB)
+
+    @classmethod
+    def from_config(cls, config) -> "Limits":
+        section = config.get("Sandbox", {}) if config is not None else {}
+        return cls(**{f.name: int(section[f.name]) for f in dataclasses.fields(cls)
+                      if f.name in section})
 
 
 def python_paths() -> list[Path]:
-    """The read-only Python environment: interpreter prefixes and the course package itself."""
-    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix),
-             Path(course.__file__).resolve().parent}
+    """The read-only Python environment: the interpreter's prefixes."""
+    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix)}
     # Collapse nested paths: binding a parent already shows the child.
     ordered = sorted(p.resolve() for p in paths if p.exists())
     return [p for i, p in enumerate(ordered) if not any(p.is_relative_to(q) for q in ordered[:i])]
+
+
+def package_dir() -> Path:
+    """The folder of the course package this process imported."""
+    return Path(course.__file__).resolve().parent
 
 
 def _system_binds() -> list[str]:
@@ -58,9 +85,6 @@ def _system_binds() -> list[str]:
     return args
 
 
-MPLCONFIGDIR = "/tmp/matplotlib"
-
-
 @functools.lru_cache(maxsize=1)
 def _font_cache() -> Path | None:
     """The host's matplotlib font list, built once: every fresh sandbox would otherwise rebuild it
@@ -74,32 +98,61 @@ def _font_cache() -> Path | None:
     return path if path.is_file() else None
 
 
-def _cache_binds() -> list[str]:
-    fonts = _font_cache()
-    return ["--ro-bind", str(fonts), f"{MPLCONFIGDIR}/{fonts.name}"] if fonts else []
+def _mb(n: int) -> str:
+    return str(n << 20)
 
 
-def command(inner: list[str], submission: Path, runtime_dir: Path, limits: Limits) -> list[str]:
-    """bwrap argv running ``inner`` with ``submission`` visible read-only."""
+def command(inner: list[str], submission: Path, limits: Limits,
+            protections: Protections | None = None, *, runtime: Path | None = None,
+            connection: Path | None = None, info_fd: bool = False,
+            seccomp_fd: bool = False) -> list[str]:
+    """bwrap argv running ``inner`` with ``submission`` visible read-only.
+
+    ``connection`` is the kernel's connection file (bound read-only at CONNECTION). With the
+    private_sockets protection the kernel's sockets go on a small tmpfs at SOCKETS; without it (a
+    control only), the host folder ``runtime`` is bound read-write, as it once was.
+    """
+    protections = protections or Protections()
     bwrap = shutil.which("bwrap")
     if not bwrap:
         raise SandboxUnavailable(
             "bubblewrap (bwrap) is not installed, so student code cannot be sandboxed. Install it "
             "(Debian/Ubuntu: apt-get install bubblewrap) or, knowing the risk, set "
             "COURSE_ALLOW_UNSANDBOXED=1.")
-    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            *_system_binds()]
+    args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--cap-drop", "ALL", *_system_binds()]
     # The private /tmp first: the Python environment may itself live under /tmp (a course in a
     # scratch folder), and a later mount would hide it.
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 << 20), "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", _mb(limits.tmp_mb), "--tmpfs", "/tmp"]
+    if protections.capped_filesystems:
+        args += ["--size", _mb(limits.shm_mb), "--tmpfs", "/dev/shm"]
     for path in python_paths():
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--size", str(limits.tmpfs_mb << 20), "--tmpfs", HOME,
-             "--ro-bind", str(submission), SUBMISSION,
-             *_cache_binds(),
-             # The kernel's sockets (IPC transport: there is no network inside).
-             "--bind", str(runtime_dir), str(runtime_dir),
-             "--chdir", HOME, "--clearenv",
+    env = []
+    if protections.grader_package:
+        args += ["--ro-bind", str(package_dir()), f"{PACKAGE_ROOT}/course"]
+        env += ["--setenv", "PYTHONPATH", PACKAGE_ROOT]
+    else:  # a control only: the package at its own path, found through the environment
+        args += ["--ro-bind", str(package_dir()), str(package_dir())]
+    args += ["--size", _mb(limits.home_mb), "--tmpfs", HOME,
+             "--ro-bind", str(submission), SUBMISSION]
+    fonts = _font_cache()
+    if fonts:
+        args += ["--ro-bind", str(fonts), f"{MPLCONFIGDIR}/{fonts.name}"]
+    if protections.private_sockets:
+        args += ["--size", str(limits.sockets_kb << 10), "--tmpfs", SOCKETS]
+    elif runtime is not None:
+        args += ["--bind", str(runtime), str(runtime)]
+    if connection is not None:
+        args += ["--ro-bind", str(connection), CONNECTION]
+    if protections.capped_filesystems:
+        # Last: every mount point exists now, so nothing else needs / or /dev to be writable.
+        args += ["--remount-ro", "/dev", "--remount-ro", "/"]
+    if info_fd:
+        args += ["--info-fd", str(INFO_FD)]
+    if seccomp_fd:
+        args += ["--seccomp", str(SECCOMP_FD)]
+    args += ["--chdir", HOME, "--clearenv",
              "--setenv", "HOME", HOME,
              "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
              "--setenv", "LANG", "C.UTF-8",
@@ -108,12 +161,12 @@ def command(inner: list[str], submission: Path, runtime_dir: Path, limits: Limit
              "--setenv", "OPENBLAS_NUM_THREADS", "1",
              "--setenv", "OMP_NUM_THREADS", "1",
              "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-             "--setenv", "NBGRADER_EXECUTION", "autograde"]
+             "--setenv", "NBGRADER_EXECUTION", "autograde", *env]
     return [*args, "--", *inner]
 
 
 def current_processes() -> int:
-    """Processes of this user now: RLIMIT_NPROC counts them all, so the limit is relative."""
+    """Processes of this user now (RLIMIT_NPROC counts them all on kernels before 5.14)."""
     uid = os.getuid()
     count = 0
     for entry in Path("/proc").iterdir():
@@ -135,18 +188,44 @@ def launcher(kernel_cmd: list[str], limits: Limits) -> list[str]:
             "--", *kernel_cmd]
 
 
+PROBE = "import course; print(course.__file__)"
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> None:
-    """Make one sandbox and run Python in it; raise SandboxUnavailable with the reason if not."""
+    """Make one sandbox and import the course package in it; raise SandboxUnavailable if not."""
+    check(Protections())
+
+
+def check(protections: Protections) -> None:
+    """The probe's work, for these protections.
+
+    The message names the real cause: bubblewrap refusing (namespaces), Python failing inside,
+    or the kernel finding another copy of the package than the one the grader loaded.
+    """
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = command([sys.executable, "-c", "import course"], Path(tmp), Path(tmp), Limits())
+        cmd = command([sys.executable, "-c", PROBE], Path(tmp), Limits(), protections)
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as err:
             raise SandboxUnavailable(f"bubblewrap could not start a sandbox: {err}") from None
-        if proc.returncode != 0:
-            raise SandboxUnavailable(
-                "bubblewrap is installed but could not make a sandbox here "
-                f"({proc.stderr.strip()[-500:]}). On some systems unprivileged user namespaces "
-                "must be enabled (sysctl kernel.unprivileged_userns_clone=1).")
+    err = proc.stderr.strip()
+    if proc.returncode != 0 and err.startswith("bwrap:"):
+        raise SandboxUnavailable(
+            f"bubblewrap is installed but could not make a sandbox here ({err[-500:]}). On some "
+            "systems unprivileged user namespaces must be enabled "
+            "(sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces).")
+    if proc.returncode != 0:
+        raise SandboxUnavailable(
+            f"the sandbox started, but Python inside it failed ({err[-800:]}). The sandbox shows "
+            f"the Python environment {', '.join(map(str, python_paths()))} and the course package "
+            f"from {package_dir()}: check that both are complete.")
+    expected = f"{PACKAGE_ROOT}/course/__init__.py"
+    found = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "nothing"
+    if found != expected:
+        raise SandboxUnavailable(
+            f"the sandboxed Python imported the course package from {found}, not the copy the "
+            f"grader loaded ({package_dir()}), which the sandbox shows at {expected}. Something "
+            "in the Python environment (a .pth file or an installed copy) takes precedence: "
+            "reinstall the course with `pip install -e .` from the course folder.")
