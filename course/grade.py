@@ -1,11 +1,13 @@
 """``course grade``: autograde a class in parallel, sandboxed, resumable, and safe for the gradebook.
 
-Each submission is autograded by nbgrader's own Autograde converter, with the course's config (so
-with the sandbox and out-of-kernel verdicts of ``SafeExecute``), inside a worker process and a
-private scratch course whose gradebook holds only the assignment's definition. The parent process
-is the only writer to the real gradebook: it merges each result as it arrives, so SQLite never sees
-two writers ("database is locked" cannot happen) and a grade is never lost. One failing submission
-never stops the others. A submission already graded and unchanged since is skipped unless --force.
+Each submission is autograded by nbgrader's own Autograde converter with the course's config (so
+through the mirror of its regular files, ``course.safe_autograde``, and with the sandbox and
+out-of-kernel verdicts of ``SafeExecute``), in a worker process whose scratch course holds only
+its output and a gradebook with the assignment's definition (no source/, no other student). The
+parent process is the only writer to the real gradebook: it merges each result as it arrives, so
+SQLite never sees two writers ("database is locked" cannot happen) and a grade is never lost. One
+failing submission never stops the others. A submission already graded and unchanged since is
+skipped unless --force.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -24,10 +24,12 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
+from tqdm import tqdm
 
+from course import course_config
 from course import gradebook as gbk
 from course.build import scripts_first
-from course.nbgrader_ext import mark_missing_notebooks
+from course.safe_files import copy_tree, is_real_folder, read_regular, remove_tree, scan
 
 MARKER = ".course-grade.json"
 
@@ -51,24 +53,20 @@ class Summary:
         return not self.failed
 
 
-def load_config(root: Path):
-    from traitlets.config.loader import PyFileConfigLoader
-    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-
-
-def main_db_url(root: Path, config) -> str:
-    url = config.CourseDirectory.get("db_url") if "CourseDirectory" in config else None
-    return url or f"sqlite:///{root / 'gradebook.db'}"
-
-
 def fingerprint(folder: Path, definition: str) -> str:
-    """Changes when any submitted file or the assignment's definition changes."""
+    """Changes when any submitted regular file or the assignment's definition changes."""
     digest = hashlib.sha256(definition.encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        digest.update(str(path.relative_to(folder)).encode())
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+    found = scan(folder)
+    for rel, _ in found.files:
+        digest.update(rel.encode() + b"\0")
+        try:
+            with open(folder / rel, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            digest.update(b"unreadable")
+    for rel, why in found.ignored:   # a link added or removed changes the notes it is graded with
+        digest.update(f"\0ignored {rel} {why}".encode())
     return digest.hexdigest()
 
 
@@ -78,14 +76,31 @@ def definition(gb, assignment: str) -> str:
                              for c in nb.source_cells))
 
 
-def plan(root: Path, url: str, course: str | None, assignments, students,
+def submission_folders(submitted: Path, assignment: str):
+    """(student, folder) for every real submission folder of ``assignment``."""
+    if not is_real_folder(submitted):
+        return
+    for student_dir in sorted(submitted.iterdir()):
+        folder = student_dir / assignment
+        if is_real_folder(student_dir) and is_real_folder(folder):
+            yield student_dir.name, folder
+
+
+def already_graded(marker: Path, gb, task: Task) -> bool:
+    try:
+        recorded = json.loads(read_regular(marker, 4096)).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return recorded == task.fingerprint and _graded(gb, task.assignment, task.student)
+
+
+def plan(cfg: course_config.CourseConfig, assignments, students,
          force: bool) -> tuple[list, list, list]:
-    """(tasks, skipped, problems) for the submissions under submitted/."""
+    """(tasks, skipped, problems) for the submissions under the configured submitted folder."""
     tasks, skipped, problems = [], [], []
-    submitted = root / "submitted"
-    if not submitted.is_dir():
-        return tasks, skipped, [("-", "-", f"no submitted/ folder in {root}: collect first")]
-    with gbk.open_gradebook(url, course) as gb:
+    if not cfg.submitted.is_dir():
+        return tasks, skipped, [("-", "-", f"no folder {cfg.submitted}: collect first")]
+    with gbk.open_gradebook(cfg.db_url, cfg.course_id) as gb:
         known = {a.name for a in gb.assignments}
         wanted = assignments or sorted(known)
         for assignment in wanted:
@@ -94,14 +109,12 @@ def plan(root: Path, url: str, course: str | None, assignments, students,
                                  f"`nbgrader generate_assignment {assignment}` first"))
                 continue
             spec = definition(gb, assignment)
-            for folder in sorted(submitted.glob(f"*/{assignment}")):
-                student = folder.parent.name
+            for student, folder in submission_folders(cfg.submitted, assignment):
                 if students and student not in students:
                     continue
                 task = Task(student, assignment, fingerprint(folder, spec))
-                marker = root / "autograded" / student / assignment / MARKER
-                if not force and marker.is_file() and _graded(gb, assignment, student) and \
-                        json.loads(marker.read_text()).get("fingerprint") == task.fingerprint:
+                marker = cfg.autograded / student / assignment / MARKER
+                if not force and already_graded(marker, gb, task):
                     skipped.append(task)
                 else:
                     tasks.append(task)
@@ -122,25 +135,26 @@ def grade_one(root: str, template: str, task: Task) -> dict:
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
-    root = Path(root)
-    scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student}-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student[:40]}-"))
     try:
-        shutil.copy(root / "nbgrader_config.py", scratch / "nbgrader_config.py")
-        source = root / "source" / task.assignment
-        if source.is_dir():
-            shutil.copytree(source, scratch / "source" / task.assignment)
-        shutil.copytree(root / "submitted" / task.student / task.assignment,
-                        scratch / "submitted" / task.student / task.assignment, symlinks=True)
-        shutil.copy(template, scratch / "gradebook.db")
-        config = load_config(scratch)
+        cfg = course_config.load(root)
+        course = scratch / "course"
+        course.mkdir()
+        (scratch / "db").mkdir()
+        db = scratch / "db" / "gradebook.db"
+        db.write_bytes(Path(template).read_bytes())
+        config = cfg.copy_config()
+        # The submission is read from where it is (through the mirror of its regular files);
+        # only the output and this gradebook copy live in the scratch course.
+        config.CourseDirectory.root = str(course)
+        config.CourseDirectory.submitted_directory = str(cfg.submitted)
+        config.CourseDirectory.source_directory = str(cfg.source)
+        config.CourseDirectory.db_url = f"sqlite:///{db}"
+        config.CourseDirectory.assignment_id = task.assignment
+        config.CourseDirectory.student_id = task.student
         coursedir = CourseDirectory(config=config)
-        coursedir.root = str(scratch)
-        coursedir.db_url = f"sqlite:///{scratch / 'gradebook.db'}"
-        coursedir.assignment_id, coursedir.student_id = task.assignment, task.student
         converter = Autograde(coursedir=coursedir, config=config)
         converter.force, converter.create_student = True, True
-        mark_missing_notebooks(str(scratch / "submitted" / task.student / task.assignment),
-                               task.assignment)
         errors = _ErrorCollector()
         converter.log.addHandler(errors)
         try:
@@ -153,7 +167,7 @@ def grade_one(root: str, template: str, task: Task) -> dict:
         with gbk.open_gradebook(coursedir.db_url, coursedir.course_id) as gb:
             record = gbk.submission_record(gb, task.assignment, task.student)
         return {"task": task, "record": record, "scratch": str(scratch),
-                "output": str(scratch / "autograded" / task.student / task.assignment)}
+                "output": str(course / "autograded" / task.student / task.assignment)}
     except Exception as err:  # anything at all: report it, never take the run down
         return {"task": task, "error": f"{type(err).__name__}: {err}", "scratch": str(scratch)}
 
@@ -185,71 +199,39 @@ def make_template(url: str, course: str | None, assignments: set, folder: Path) 
     return str(path)
 
 
-def install(root: Path, url: str, course: str | None, result: dict) -> None:
+def install(cfg: course_config.CourseConfig, result: dict) -> None:
     """Merge a worker's result into the real gradebook and autograded/ (parent only)."""
     task = result["task"]
-    with gbk.open_gradebook(url, course) as gb:
+    with gbk.open_gradebook(cfg.db_url, cfg.course_id) as gb:
         gbk.merge_submission(gb, task.assignment, task.student, result["record"])
-    dest = root / "autograded" / task.student / task.assignment
-    if dest.exists():
-        _make_writable(dest)
-        shutil.rmtree(dest)
+    dest = cfg.autograded / task.student / task.assignment
+    remove_tree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(result["output"], dest)
-    _make_writable(dest)
-    (dest / MARKER).write_text(json.dumps({"fingerprint": task.fingerprint}))
-
-
-def _make_writable(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
+    copy_tree(result["output"], dest)
+    for path in [dest, *dest.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
-
-
-class Progress:
-    def __init__(self, total: int, stream=sys.stdout):
-        self.total, self.done, self.failed = total, 0, 0
-        self.stream, self.start = stream, time.monotonic()
-        self.tty = stream.isatty()
-
-    def step(self, task: Task, failed: bool) -> None:
-        self.done += 1
-        self.failed += failed
-        width = 30
-        filled = width * self.done // max(self.total, 1)
-        bar = "#" * filled + "." * (width - filled)
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        line = (f"[{bar}] {self.done}/{self.total}  failed {self.failed}  "
-                f"{elapsed:5.0f}s elapsed, ~{eta:.0f}s left  ({task.student}/{task.assignment}"
-                f"{': FAILED' if failed else ''})")
-        self.stream.write(("\r" + line[:120].ljust(120)) if self.tty else line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
+    (dest / MARKER).write_text(json.dumps({"fingerprint": task.fingerprint}))
 
 
 def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
           force: bool = False, progress: bool = True) -> Summary:
-    root = Path(root).resolve()
     started = time.monotonic()
     scripts_first(os.environ)  # in-process nbgrader runs `alembic`; workers inherit this
-    config = load_config(root)
-    url = main_db_url(root, config)
-    course = config.CourseDirectory.get("course_id")   # the configured course, read once
-    tasks, skipped, problems = plan(root, url, course, assignments, students, force)
+    cfg = course_config.load(root)
+    tasks, skipped, problems = plan(cfg, assignments, students, force)
     summary = Summary(skipped=skipped, failed=list(problems))
     if not tasks:
         summary.seconds = time.monotonic() - started
         return summary
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-    bar = Progress(len(tasks)) if progress else None
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        template = make_template(url, course, {t.assignment for t in tasks}, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
+            tqdm(total=len(tasks), disable=not progress, unit="submission",
+                 desc="Grading") as bar:
+        template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
+                                 Path(tmp))
         # forkserver: workers start clean (no inherited gradebook connections) and stay warm.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
-            futures = [pool.submit(grade_one, str(root), template, t) for t in tasks]
+            futures = [pool.submit(grade_one, str(cfg.root), template, t) for t in tasks]
             for future in as_completed(futures):
                 result = future.result()
                 task = result["task"]
@@ -257,17 +239,15 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                     if "error" in result:
                         summary.failed.append((task.student, task.assignment, result["error"]))
                     else:
-                        install(root, url, course, result)
+                        install(cfg, result)
                         summary.graded.append(task)
                 except Exception as err:  # a merge problem is reported, never fatal to the run
                     summary.failed.append((task.student, task.assignment,
                                            f"could not record the grade: {err}"))
                 finally:
-                    shutil.rmtree(result["scratch"], ignore_errors=True)
-                if bar:
-                    bar.step(task, "error" in result)
-    if bar:
-        bar.close()
+                    remove_tree(result["scratch"])
+                bar.set_postfix_str(f"failed {len(summary.failed)}", refresh=False)
+                bar.update()
     summary.seconds = time.monotonic() - started
     return summary
 

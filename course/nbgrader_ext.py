@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import warnings
 
+import jsonschema
 import nbformat
 from nbconvert.exporters import NotebookExporter
+from nbgrader.nbgraderformat.common import SchemaMismatchError
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from course.protections import Protections
+from course.safe_autograde import notes_for, placeholder_reason
 
 #: What replaces a solution region in the student version. It is a comment, not the stock
 #: ``raise NotImplementedError()``, so that Run All on a fresh notebook reaches the last cell; an
@@ -30,31 +35,61 @@ class RemoveInstructorCells(NbGraderPreprocessor):
 
 
 class RepairSubmission(NbGraderPreprocessor):
-    """Before nbgrader restores graded cells: drop grading marks the assignment never had.
+    """Before nbgrader restores graded cells: every grading mark becomes the assignment's own.
 
-    A cell that claims to be graded but whose id is not in the gradebook (a forged "bonus" cell, a
-    duplicate stripped of its id) would otherwise crash nbgrader's restore step. Its marks are
-    removed and a note at the top of the graded notebook says which.
+    A submitted cell's nbgrader metadata is the student's to edit: a newer ``schema_version`` would
+    stop nbgrader for every student after this one, an older one or a malformed field would fail
+    this student's grading, and a forged "bonus" cell (or a duplicate stripped of its id) would
+    crash nbgrader's restore step. So each cell whose grade id the assignment knows gets the
+    assignment's metadata, word for word, and every other grading mark is removed, with a note at
+    the top of the graded notebook naming the cells that claimed points they do not have.
     """
 
     def preprocess(self, nb, resources):
         from course.gradebook import open_gradebook
 
+        canonical_on = Protections(config=self.config).canonical_metadata
         info = resources["nbgrader"]
         with open_gradebook(info["db_url"]) as gb:
-            known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
+            canonical = canonical_metadata(gb.find_notebook(info["notebook"], info["assignment"]))
         forged = []
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader")
-            if meta is not None and meta.get("grade_id") not in known:
-                del cell.metadata["nbgrader"]
-                if meta.get("grade_id"):
-                    forged.append(str(meta["grade_id"])[:64])
+            if not isinstance(cell.get("metadata"), dict):
+                cell.metadata = nbformat.NotebookNode()
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if isinstance(grade_id, str) and grade_id in canonical:
+                if canonical_on:
+                    cell.metadata["nbgrader"] = nbformat.from_dict(canonical[grade_id])
+                continue
+            del cell.metadata["nbgrader"]
+            if grade_id:
+                forged.append(str(grade_id)[:64])
         if forged:
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-                "**Note from grading:** these cells were marked as graded but are not part of the "
+                "Note from grading: these cells were marked as graded but are not part of the "
                 f"assignment, so they were not graded: {', '.join(forged)}."))
         return nb, resources
+
+
+def canonical_metadata(source_notebook) -> dict:
+    """grade id -> the nbgrader metadata the assignment gives that cell."""
+    graded = {c.name: c.max_score for c in source_notebook.grade_cells}
+    solutions = {c.name for c in source_notebook.solution_cells}
+    tasks = {c.name: c.max_score for c in source_notebook.task_cells}
+    out = {}
+    for cell in source_notebook.source_cells:
+        meta = {"grade": cell.name in graded, "solution": cell.name in solutions,
+                "locked": bool(cell.locked), "grade_id": cell.name, "schema_version": 3,
+                "checksum": cell.checksum}
+        if cell.name in graded:
+            meta["points"] = graded[cell.name]
+        if cell.name in tasks:
+            meta.update(task=True, points=tasks[cell.name])
+        out[cell.name] = meta
+    return out
 
 
 #: A submitted notebook larger than this is not read: no honest submission comes near it.
@@ -63,12 +98,11 @@ MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 def unreadable_reason(filename: str) -> tuple[object, str | None]:
     """Read a submitted notebook, or say in plain words why it cannot be graded."""
+    reason = placeholder_reason(filename)
+    if reason:
+        return None, reason
     if not os.path.exists(filename):
-        folder = os.path.dirname(filename)
-        found = sorted(n for n in os.listdir(folder) if n.endswith(".ipynb")) \
-            if os.path.isdir(folder) else []
-        return None, (f"no notebook named {os.path.basename(filename)} was submitted"
-                      + (f" (found: {', '.join(found)})" if found else ""))
+        return None, f"no notebook named {os.path.basename(filename)} was submitted"
     try:
         size = os.path.getsize(filename)
     except OSError as err:
@@ -84,43 +118,38 @@ def unreadable_reason(filename: str) -> tuple[object, str | None]:
         return None, f"the file is not a valid notebook ({type(err).__name__})"
     if not isinstance(nb.get("cells"), list):
         return None, "the file has no list of cells"
-    if isinstance(nb.metadata.get(MISSING_MARK), str):
-        return None, nb.metadata[MISSING_MARK][:300]
     return nb, None
 
 
-#: Metadata of a placeholder that `course grade` writes, in its scratch copy only, where a
-#: submission lacks a notebook: nbgrader refuses to start on a folder with none at all.
-MISSING_MARK = "course_missing_submission"
-
-
-def mark_missing_notebooks(folder: str, assignment: str) -> None:
-    for name in expected_notebooks(assignment):
-        path = os.path.join(folder, name)
-        if not os.path.exists(path):
-            _, reason = unreadable_reason(path)
-            nb = nbformat.v4.new_notebook()
-            nb.metadata[MISSING_MARK] = reason
-            nbformat.write(nb, path)
+#: What a submission's grading marks can raise in nbgrader's checks; graded as empty instead.
+MARK_ERRORS = (SchemaMismatchError, jsonschema.ValidationError, nbformat.ValidationError)
 
 
 class SafeNotebookExporter(NotebookExporter):
     """Reads submissions for autograding; an unreadable one becomes a notebook saying why.
 
-    The stand-in has no answers, nbgrader puts every graded cell back into it (so it scores zero)
-    and the reason stays visible in the graded notebook, in formgrader and in the feedback,
-    instead of the run stopping with a traceback.
+    The stand-in has no answers, nbgrader puts every graded cell back into it (so it scores what
+    its saved clicks earn, usually zero) and the reason stays visible in the graded notebook, in
+    formgrader and in the feedback, instead of the run stopping with a traceback. What the
+    submission held but was not read (see ``course.safe_autograde``) is noted at the top.
     """
 
     def from_filename(self, filename, resources=None, **kw):
         nb, reason = unreadable_reason(filename)
-        if not reason:
-            # nbconvert's own reader also records the notebook's folder, where the kernel runs.
-            return super().from_filename(filename, resources=resources, **kw)
-        self.log.warning("Cannot grade %s: %s; it scores zero.", filename, reason)
-        resources = resources if resources is not None else {}
         folder, name = os.path.split(filename)
+        resources = resources if resources is not None else {}
         resources.setdefault("metadata", {}).update(path=folder, name=os.path.splitext(name)[0])
+        if not reason:
+            notes = notes_for(folder)
+            if notes:
+                nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                    "Note from grading: " + "; ".join(notes) + "."))
+            try:
+                return self.from_notebook_node(nb, resources=resources, **kw)
+            except MARK_ERRORS as err:
+                reason = f"its grading marks could not be read ({type(err).__name__})"
+                nb = nbformat.v4.new_notebook()
+        self.log.warning("Cannot grade %s: %s; it scores zero.", filename, reason)
         return self.from_notebook_node(stand_in(reason, resources), resources=resources, **kw)
 
 
@@ -133,59 +162,21 @@ def stand_in(reason: str, resources) -> nbformat.NotebookNode:
     from course.gradebook import open_gradebook
 
     cells = [nbformat.v4.new_markdown_cell(
-        f"**This submission could not be graded:** {reason}. It scored zero. Open your notebook in "
+        f"This submission could not be graded: {reason}. It scored zero. Open your notebook in "
         "JupyterLab, check that it runs, save it, and submit again (or ask your instructor).")]
     info = resources.get("nbgrader", {})
     if info.get("db_url"):
         with open_gradebook(info["db_url"]) as gb:
             source = gb.find_notebook(info["notebook"], info["assignment"])
-            graded = {c.name: c.max_score for c in source.grade_cells}
-            solutions = {c.name for c in source.solution_cells}
+            canonical = canonical_metadata(source)
             for cell in source.source_cells:
                 new = (nbformat.v4.new_code_cell if cell.cell_type == "code"
                        else nbformat.v4.new_markdown_cell)(cell.source)
-                meta = {"grade": cell.name in graded, "solution": cell.name in solutions,
-                        "locked": cell.locked, "grade_id": cell.name, "schema_version": 3,
-                        "checksum": cell.checksum}
-                if cell.name in graded:
-                    meta["points"] = graded[cell.name]
-                new.metadata["nbgrader"] = meta
+                new.metadata["nbgrader"] = canonical[cell.name]
                 cells.append(new)
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
-
-
-def expected_notebooks(assignment: str) -> list[str]:
-    from course import content
-    return [f"{m['notebook']}.ipynb" for m in content.modules() if m["folder"] == assignment]
-
-
-def submission_folder(assignment: str, student: str, notebooks: list) -> str | None:
-    if notebooks:
-        return os.path.dirname(notebooks[0])
-    from traitlets.config import Application
-    app = Application.instance() if Application.initialized() else None
-    coursedir = getattr(app, "coursedir", None)
-    if coursedir is not None:
-        return coursedir.format_path(coursedir.submitted_directory, student, assignment)
-    return os.path.join(os.getcwd(), "submitted", student, assignment)
-
-
-def add_missing_notebooks(assignment: str, student: str, notebooks: list, folder=None) -> None:
-    """nbgrader's pre-convert hook: list the assignment's notebooks even when not submitted.
-
-    Stock nbgrader gives up on a submission that holds none of the assignment's notebooks (for
-    example a renamed one) and records nothing. Listed here, each missing notebook reaches
-    SafeNotebookExporter, which grades it as empty and says why.
-    """
-    folder = folder or submission_folder(assignment, student, notebooks)
-    if not folder:
-        return
-    present = {os.path.basename(n) for n in notebooks}
-    for name in expected_notebooks(assignment):
-        if name not in present:
-            notebooks.append(os.path.join(folder, name))
 
 
 def configure(c, root: str | os.PathLike | None = None) -> None:
@@ -198,8 +189,13 @@ def configure(c, root: str | os.PathLike | None = None) -> None:
     from nbgrader.converters.generate_assignment import GenerateAssignment
     from nbgrader.preprocessors import Execute, OverwriteCells
 
+    from course import content, safe_autograde
+    from course.inert_views import InertViews
     from course.safe_execute import SafeExecute
 
+    # Every submission is read through a copy of its regular files (links, pipes and devices are
+    # never opened); this wires it into nbgrader's Autograde class for every way of grading.
+    safe_autograde.install()
     # nbgrader 0.9 adds a new submission's rows in an order SQLAlchemy 2 warns about on every
     # first autograde; the rows are saved correctly, so the warning only hides real messages.
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
@@ -210,13 +206,23 @@ def configure(c, root: str | os.PathLike | None = None) -> None:
     # A cell that runs longer than this during grading is stopped and the notebook marked.
     c.Execute.timeout = 60
     # Student code runs sandboxed and hidden tests are judged outside the kernel (SafeExecute).
+    # Last, the graded notebook keeps nothing that could run in formgrader's or a feedback page.
     stock = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
-    c.Autograde.autograde_preprocessors = [SafeExecute if pp is Execute else pp for pp in stock]
+    c.Autograde.autograde_preprocessors = [*(SafeExecute if pp is Execute else pp for pp in stock),
+                                           InertViews]
+    # ... and every HTML page made from a notebook is sanitised as well (formgrader, feedback).
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"markdown2html": "course.inert_views.markdown2html"}
     # A deleted test cell is put back (and says so), so it is graded like any other.
     c.OverwriteCells.add_missing_cells = True
     # A broken submission is graded as empty, with the reason, instead of stopping the run.
     c.Autograde.exporter_class = SafeNotebookExporter
-    c.Autograde.pre_convert_hook = add_missing_notebooks
+    # The instructor's own clicks, saved while trying the source notebook, must never replace a
+    # student's: nbgrader copies every other file of source/<assignment> into the graded folder.
+    c.Autograde.exclude_overwriting = {m["folder"]: [f"{m['id']}_answers.json"]
+                                       for m in content.modules()}
+    # nbgrader collect copies only regular files out of the exchange (never links or pipes).
+    c.ExchangeFactory.collect = "course.exchange.SafeCollect"
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].make_dynamic_default()
     at = sanitize.index(OverwriteCells)
     c.Autograde.sanitize_preprocessors = [*sanitize[:at], RepairSubmission, *sanitize[at:]]

@@ -1,0 +1,48 @@
+"""The course's nbgrader configuration, read once, and the folders it names."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class CourseConfig:
+    root: Path
+    config: object          # traitlets Config, as nbgrader_config.py leaves it
+    db_url: str
+    course_id: str | None   # the configured course id (None when the config names none)
+    source: Path
+    submitted: Path
+    autograded: Path
+    feedback: Path
+
+    def copy_config(self):
+        return copy.deepcopy(self.config)
+
+
+def load(root: str | Path) -> CourseConfig:
+    """Run ``root/nbgrader_config.py`` (as nbgrader does) and resolve the folders it sets."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(root).resolve()
+    config = Config()
+    if (root / "nbgrader_config.py").is_file():
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    coursedir = CourseDirectory(config=config)
+    if not coursedir.root or "root" not in config.get("CourseDirectory", {}):
+        coursedir.root = str(root)
+
+    def folder(step: str) -> Path:
+        return Path(coursedir.format_path(step, ".", ".")).resolve()
+
+    section = config.CourseDirectory if "CourseDirectory" in config else {}
+    return CourseConfig(root=Path(coursedir.root).resolve(), config=config, db_url=coursedir.db_url,
+                        course_id=section.get("course_id") or None,
+                        source=folder(coursedir.source_directory),
+                        submitted=folder(coursedir.submitted_directory),
+                        autograded=folder(coursedir.autograded_directory),
+                        feedback=folder(coursedir.feedback_directory))
