@@ -9,6 +9,7 @@ browser. The file holds plain JSON, so what it gives back is always a plain buil
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ import warnings
 from pathlib import Path
 
 from course import content
+from course.safe_files import UnsafeFile, read_regular
 
 #: Larger files are not read: no honest answers file comes near this.
 MAX_BYTES = 256 * 1024
@@ -33,18 +35,24 @@ class AnswerStore:
         self.path = answers_path(module_id, directory)
 
     def load(self) -> dict:
-        """Every saved answer; a damaged file gives a clear warning and counts as empty."""
+        """Every saved answer; a damaged file gives a clear warning and counts as empty.
+
+        The file is opened only if it is a regular file of a sensible size: a link (to a
+        classmate's answers, say), a pipe or a device is never read.
+        """
         try:
-            size = self.path.stat().st_size
+            text = read_regular(self.path, MAX_BYTES)
         except FileNotFoundError:
             return {}
+        except UnsafeFile as err:
+            if err.errno == errno.EFBIG:
+                return self._unreadable("it is far larger than saved answers can be")
+            return self._unreadable(str(err))
         except OSError as err:
             return self._unreadable(f"it cannot be opened ({err.strerror})")
-        if size > MAX_BYTES:
-            return self._unreadable(f"it is {size:,} bytes, far larger than saved answers can be")
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = json.loads(text.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return self._unreadable("it is not valid JSON")
         if not isinstance(data, dict):
             return self._unreadable("it does not hold a table of answers")
@@ -77,9 +85,16 @@ class AnswerStore:
 
 
 def from_json(item: dict, value):
-    """JSON has no sets: a multi-choice answer is stored as a list and read back as a set."""
+    """JSON has no sets: a multi-choice answer is stored as a list and read back as a set.
+
+    Anything a set cannot hold (a list inside the list, say) is returned as it is: the form
+    check then says what is wrong, and nothing raises.
+    """
     if item["kind"] == "multi" and isinstance(value, list):
-        return set(value)
+        try:
+            return set(value)
+        except TypeError:
+            return value
     return value
 
 

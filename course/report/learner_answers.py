@@ -15,6 +15,7 @@ from pathlib import Path
 
 from course.answers import AnswerStore, from_json
 from course.nbgrader_ext import MAX_NOTEBOOK_BYTES
+from course.safe_files import read_regular
 
 
 class _Unreadable:
@@ -60,10 +61,8 @@ def parse_answer_cell(source: str, var: str):
 def _answer_cells(path: Path) -> dict | None:
     """grade_id -> source of each autograded answer cell, or None when the notebook is unusable."""
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return None
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        nb = json.loads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
@@ -84,8 +83,21 @@ def _clicks(folder: Path, module_id: str) -> dict:
 
 
 def read(folder: Path, module) -> dict:
-    """item id -> answer (a plain value, None when not answered, or UNREADABLE) for one submission."""
-    folder = Path(folder)
+    """item id -> answer (a plain value, None when not answered, or UNREADABLE) for one submission.
+
+    Never raises: whatever a learner's files hold (a link, a pipe, JSON nested a hundred thousand
+    levels deep, values of the wrong kind), the worst outcome is that this learner's answers are
+    UNREADABLE and the report is built for everyone else.
+    """
+    try:
+        return _read(Path(folder), module)
+    except Exception as err:  # noqa: BLE001 (one learner's files must not stop the report)
+        warnings.warn(f"The answers in {folder} could not be read ({type(err).__name__}); they "
+                      "count as unreadable.", stacklevel=2)
+        return {item.id: UNREADABLE for item in module.items}
+
+
+def _read(folder: Path, module) -> dict:
     cells = _answer_cells(folder / f"{module.notebook}.ipynb") or {}
     clicks = None
     out = {}
