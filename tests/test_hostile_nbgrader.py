@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from hostile_kit import *  # noqa: F401,F403 (the shared checks and fixtures: hostile_kit.__all__)
-from hostile_kit import FOLDER, Q1, THIEF, inject, subs, write
+from hostile_cases import FOLDER, Q1, THIEF, inject, subs, write
 
 from course.build import nbgrader
 from course.gradebook import db_url, scores
