@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := bubblewrap postgresql chromium
 # configurable-http-proxy for the hub test, from the npm registry into .node/ (with the machine's npm).
 PROXY  := .node/node_modules/.bin/configurable-http-proxy
 
-.PHONY: help venv sysdeps proxy lab build check demo test test-fast clean
+.PHONY: help venv sysdeps proxy lab build check demo test test-fast seed-fingerprint clean
 
 help:
 	@echo "make demo       grade a fictional class end to end and print the table"
@@ -19,6 +19,7 @@ help:
 	@echo "make build      regenerate release/ from source/"
 	@echo "make check      solutions full marks, blanks zero, partials exact (course check)"
 	@echo "make lab        JupyterLab on the course, with nbgrader's extensions"
+	@echo "make seed-fingerprint  refresh tests/seed_fingerprint.json from the seed articles"
 	@echo "make clean      remove build output and the virtual environment"
 
 $(STAMP): pyproject.toml
@@ -54,6 +55,10 @@ test: venv sysdeps proxy
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not pipeline and not browser" tests
+
+# The originality tests read this fingerprint, not the articles (tests/seed_fingerprint.py says how).
+seed-fingerprint: venv
+	$(BIN)/python tests/seed_fingerprint.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info .node

@@ -1,17 +1,15 @@
-"""Shared fixtures: the course root, its modules, and parsed notebooks."""
+"""Shared fixtures: the course root, its modules, parsed notebooks, the seeds' fingerprint."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+import seed_fingerprint
 from course import content, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The seed articles sit beside the checkout (../shared/seeds); COURSE_SEEDS overrides.
-SEEDS = Path(os.environ.get("COURSE_SEEDS", ROOT.parent / "shared" / "seeds"))
 
 MODULES = notebooks.modules_in(ROOT)
 
@@ -38,6 +36,25 @@ def source_nb(module):
 @pytest.fixture(scope="session")
 def release_nb(module):
     return notebooks.read(notebooks.release_notebook(ROOT, module))
+
+
+@pytest.fixture(scope="session")
+def fingerprint() -> seed_fingerprint.Fingerprint:
+    """The seed articles as hashed runs (tests/seed_fingerprint.json): no article needed."""
+    return seed_fingerprint.Fingerprint.load()
+
+
+def pytest_report_header():
+    """Say whether the fingerprint is being compared with the articles (it is on the team's
+    machines and in CI, where ../shared/seeds sits beside the clone; not on a bare clone)."""
+    try:
+        folder = seed_fingerprint.seed_folder()
+    except seed_fingerprint.FingerprintError as err:
+        return f"seed articles: {err}"
+    if folder is None:
+        return ("seed articles: none found; originality is checked against "
+                "tests/seed_fingerprint.json, which is not compared with them here")
+    return f"seed articles: {folder} (compared with tests/seed_fingerprint.json)"
 
 
 @pytest.fixture()
