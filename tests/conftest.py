@@ -73,8 +73,8 @@ def pytest_collection_modifyitems(items):
     """Hand out the slow files first (`make test` runs `--dist loadfile --no-loadscope-reorder`).
 
     xdist would otherwise order files by their number of tests, so a file with one long test
-    (the hub) started last and ran alone at the end. Files that drive a browser or nbgrader go
-    first; the order within each file is kept.
+    (the hub) started last and ran alone at the end. Files that drive a browser or nbgrader, and
+    the bare clone's install and fast suite, go first; the order within each file is kept.
     """
-    items.sort(key=lambda item: not (item.get_closest_marker("browser")
-                                     or item.get_closest_marker("pipeline")))
+    items.sort(key=lambda item: not any(item.get_closest_marker(slow)
+                                        for slow in ("browser", "pipeline", "bare_clone")))
