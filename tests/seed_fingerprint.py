@@ -189,8 +189,10 @@ def disagreements(fingerprint: Fingerprint, folder: Path) -> list[str]:
     """How the fingerprint and the articles in ``folder`` differ (empty when they agree)."""
     fresh = build(folder, fingerprint.salt)
     ours, theirs = fingerprint.articles, {a["name"]: a for a in fresh["articles"]}
-    found = [f"{name}: in {folder} but not in the fingerprint" for name in sorted(theirs - ours.keys())]
-    found += [f"{name}: in the fingerprint but not in {folder}" for name in sorted(ours - theirs.keys())]
+    found = [f"{name}: in {folder} but not in the fingerprint"
+             for name in sorted(theirs.keys() - ours.keys())]
+    found += [f"{name}: in the fingerprint but not in {folder}"
+              for name in sorted(ours.keys() - theirs.keys())]
     for name in sorted(ours.keys() & theirs.keys()):
         if ours[name] != theirs[name]:
             changed = [k for k in ("sha256", "words", "runs") if ours[name][k] != theirs[name][k]]
