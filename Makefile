@@ -1,16 +1,20 @@
 # Every target bootstraps .venv from a fresh clone; nothing needs installing by hand.
-PYTHON ?= python3
+# Python: the floor pyproject.toml names (3.11) where the machine has it, so that is what is tested.
+PYTHON ?= $(shell command -v python3.11 || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The exact versions the tests pass with; `make lock` refreshes them (scripts/refresh-lock).
+LOCK   := lock/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages the tests need (the grading sandbox, the browser, ...), installed when missing.
 SYSTEM_PACKAGES := bubblewrap postgresql chromium
 
-# configurable-http-proxy for the hub test, from the npm registry into .node/ (with the machine's npm).
-PROXY  := .node/node_modules/.bin/configurable-http-proxy
+# configurable-http-proxy for the hub test, lock/package-lock.json's versions from the npm registry
+# into .node/ (with the machine's npm).
+PROXY  := .node/.installed
 
-.PHONY: help venv sysdeps proxy lab build check demo test test-fast clean
+.PHONY: help venv sysdeps proxy lab build check demo test test-fast seed-fingerprint lock clean
 
 help:
 	@echo "make demo       grade a fictional class end to end and print the table"
@@ -19,12 +23,14 @@ help:
 	@echo "make build      regenerate release/ from source/"
 	@echo "make check      solutions full marks, blanks zero, partials exact (course check)"
 	@echo "make lab        JupyterLab on the course, with nbgrader's extensions"
+	@echo "make seed-fingerprint  refresh tests/seed_fingerprint.json from the seed articles"
+	@echo "make lock       refresh lock/ to the newest versions pyproject.toml allows"
 	@echo "make clean      remove build output and the virtual environment"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --no-build-isolation -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,8 +38,11 @@ venv: $(STAMP)
 sysdeps:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then scripts/ensure-debian-packages $(SYSTEM_PACKAGES); fi
 
-$(PROXY):
-	npm install --prefix .node --no-audit --no-fund --silent configurable-http-proxy@^4
+$(PROXY): lock/package.json lock/package-lock.json
+	mkdir -p .node
+	cp lock/package.json lock/package-lock.json .node/
+	npm ci --prefix .node --no-audit --no-fund --silent
+	touch $@
 
 proxy: $(PROXY)
 
@@ -53,7 +62,14 @@ test: venv sysdeps proxy
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder --nbval-lax tests source
 
 test-fast: venv
-	$(BIN)/python -m pytest -m "not pipeline and not browser" tests
+	$(BIN)/python -m pytest -m "not pipeline and not browser and not bare_clone" tests
+
+# The originality tests read this fingerprint, not the articles (tests/seed_fingerprint.py says how).
+seed-fingerprint: venv
+	$(BIN)/python tests/seed_fingerprint.py
+
+lock:
+	PYTHON=$(PYTHON) scripts/refresh-lock
 
 clean:
 	rm -rf build $(VENV) *.egg-info .node

@@ -1,17 +1,15 @@
-"""Shared fixtures: the course root, its modules, and parsed notebooks."""
+"""Shared fixtures: the course root, its modules, parsed notebooks, the seeds' fingerprint."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+import seed_fingerprint
 from course import content, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The seed articles sit beside the checkout (../shared/seeds); COURSE_SEEDS overrides.
-SEEDS = Path(os.environ.get("COURSE_SEEDS", ROOT.parent / "shared" / "seeds"))
 
 MODULES = notebooks.modules_in(ROOT)
 
@@ -40,6 +38,25 @@ def release_nb(module):
     return notebooks.read(notebooks.release_notebook(ROOT, module))
 
 
+@pytest.fixture(scope="session")
+def fingerprint() -> seed_fingerprint.Fingerprint:
+    """The seed articles as hashed runs (tests/seed_fingerprint.json): no article needed."""
+    return seed_fingerprint.Fingerprint.load()
+
+
+def pytest_report_header():
+    """Say whether the fingerprint is being compared with the articles (it is on the team's
+    machines and in CI, where ../shared/seeds sits beside the clone; not on a bare clone)."""
+    try:
+        folder = seed_fingerprint.seed_folder()
+    except seed_fingerprint.FingerprintError as err:
+        return f"seed articles: {err}"
+    if folder is None:
+        return ("seed articles: none found; originality is checked against "
+                "tests/seed_fingerprint.json, which is not compared with them here")
+    return f"seed articles: {folder} (compared with tests/seed_fingerprint.json)"
+
+
 @pytest.fixture()
 def in_tmp(tmp_path, monkeypatch):
     """Run in an empty folder, as a kernel runs in the notebook's folder."""
@@ -56,8 +73,8 @@ def pytest_collection_modifyitems(items):
     """Hand out the slow files first (`make test` runs `--dist loadfile --no-loadscope-reorder`).
 
     xdist would otherwise order files by their number of tests, so a file with one long test
-    (the hub) started last and ran alone at the end. Files that drive a browser or nbgrader go
-    first; the order within each file is kept.
+    (the hub) started last and ran alone at the end. Files that drive a browser or nbgrader, and
+    the bare clone's install and fast suite, go first; the order within each file is kept.
     """
-    items.sort(key=lambda item: not (item.get_closest_marker("browser")
-                                     or item.get_closest_marker("pipeline")))
+    items.sort(key=lambda item: not any(item.get_closest_marker(slow)
+                                        for slow in ("browser", "pipeline", "bare_clone")))

@@ -1,5 +1,6 @@
 """The themes catalogue and its coverage: every theme taught, tried, assessed and reflected on."""
 
+import ast
 import re
 from collections import defaultdict
 
@@ -9,7 +10,7 @@ from course import content, notebooks
 from course.checks import form_problem
 from course.submissions import keys
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT
 
 GRADE_ID = re.compile(r"^m\d_(q\d+|test_q\d+|r\d+)_[a-z0-9_]+$")
 
@@ -29,10 +30,16 @@ def test_catalogue_schema():
         assert len(content.themes(m["id"])) >= 5
 
 
-def test_every_module_names_a_real_seed():
-    assert SEEDS.is_dir(), f"Seed articles not found at {SEEDS}; set COURSE_SEEDS to their folder."
-    for m in content.modules():
-        assert (SEEDS / m["seed"]).is_file(), m["seed"]
+def test_every_module_names_an_article_of_the_fingerprint(fingerprint):
+    """One module per seed article, named by the fingerprint's file name (and so by its hash).
+
+    tests/test_seed_fingerprint.py checks that each name's SHA-256 is the article's beside the clone.
+    """
+    named = [m["seed"] for m in content.modules()]
+    unknown = [name for name in named if name not in fingerprint.articles]
+    assert not unknown, (f"modules name articles that tests/seed_fingerprint.json does not hold: "
+                         f"{unknown}; refresh it with `make seed-fingerprint` where the articles are")
+    assert sorted(named) == sorted(fingerprint.articles), "every article is one module's, once"
 
 
 def coverage(nb) -> dict:
@@ -106,18 +113,73 @@ def test_every_reflection_has_a_rubric(module, source_nb):
     assert reflections == rubrics
 
 
-def shingles(text: str, n: int = 8) -> set:
-    words = re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+def toml_strings(tree, where: str, path: str = ""):
+    """(where, text) for every string in a parsed TOML file, named by its path in the file."""
+    if isinstance(tree, str):
+        yield f"{where}: {path}", tree
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from toml_strings(value, where, f"{path}.{key}" if path else key)
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            yield from toml_strings(value, where, f"{path}[{i}]")
 
 
-def test_no_sentence_is_copied_from_the_seeds(module, source_nb):
-    """Original prose: no run of eight words from the seed article appears in the module."""
-    seed = shingles((SEEDS / module["seed"]).read_text(encoding="utf-8"))
-    ours = "\n".join(c.source for c in source_nb.cells)
-    data = (ROOT / "course" / "content" / f"{module['folder']}.toml").read_text(encoding="utf-8")
-    copied = seed & (shingles(ours) | shingles(data))
-    assert not copied, f"copied from the seed: {sorted(copied)[:3]}"
+def notebook_texts(path):
+    nb = notebooks.read(path)
+    return [(f"{path.relative_to(ROOT)}, cell {c.get('id', i)}", c.source)
+            for i, c in enumerate(nb.cells)]
+
+
+def module_texts(module):
+    """The module's lesson, item, feedback and rubric text: its notebook, its content file (items,
+    options, scenarios with their consequences and coaching, widget data) and its themes."""
+    yield from notebook_texts(notebooks.source_notebook(ROOT, module))
+    yield from toml_strings(content.module_content(module["id"]), f"{module['folder']}.toml")
+    for theme in content.themes(module["id"]):
+        for field in ("title", "outcome"):
+            yield f"themes.toml: {theme['id']} {field}", theme[field]
+
+
+def package_texts():
+    """Text of the course package's code (feedback the widgets and checks write, the report's notes
+    to learners), the course-wide header and the catalogue's module titles."""
+    for path in sorted((ROOT / "course").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                yield f"{path.relative_to(ROOT)}:{node.lineno}", node.value
+    yield from notebook_texts(ROOT / "source" / "header.ipynb")
+    for module in content.modules():
+        yield f"themes.toml: module {module['id']} title", module["title"]
+
+
+def assert_original(fingerprint, texts):
+    found = [f'  {where}: "{run}" (in {article})'
+             for where, text in texts for run, article in fingerprint.copied_runs(text)]
+    if found:
+        pytest.fail("Runs of eight words copied from the seed articles; rewrite them in our own "
+                    "words:\n" + "\n".join(found), pytrace=False)
+
+
+def test_no_run_of_the_seeds_is_copied_into_the_module(module, fingerprint):
+    """Original prose: no run of eight words of any seed article appears in the module's text."""
+    assert_original(fingerprint, module_texts(module))
+
+
+def test_no_run_of_the_seeds_is_copied_into_the_package(fingerprint):
+    """The same for the package's feedback text, the header and the module titles."""
+    assert_original(fingerprint, package_texts())
+
+
+def test_the_originality_checks_read_every_kind_of_text():
+    """The checks above see lessons, rubrics, items, options, scenario feedback, outcomes and the
+    widgets' messages: a change that hid one of them from the checks would fail here."""
+    texts = [t for m in content.modules() for t in module_texts(m)] + list(package_texts())
+    where = "\n".join(w for w, _ in texts)
+    for part in (", cell ", ": item[0].question", ": item[0].options.a", ".consequence",
+                 ".coaching", " outcome", "course/widgets/", "course/report/feedback.py",
+                 "header.ipynb"):
+        assert part in where, f"no text from {part!r} reaches the originality checks"
 
 
 def test_the_course_package_holds_no_answer_keys(module, source_nb):
