@@ -15,7 +15,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from course import content
 
 #: Larger files are not read: no honest answers file comes near this.
 MAX_BYTES = 256 * 1024
@@ -76,21 +75,9 @@ class AnswerStore:
         return {}
 
 
-def from_json(item: dict, value):
-    """JSON has no sets: a multi-choice answer is stored as a list and read back as a set."""
-    if item["kind"] == "multi" and isinstance(value, list):
-        return set(value)
-    return value
-
-
-def to_json(item: dict, value):
-    if isinstance(value, set):
-        return sorted(value)
-    return value
-
-
 def saved_answer(item_id: str, directory: str | os.PathLike | None = None):
     """The answer saved by this item's widget, or None if nothing was clicked yet."""
-    item = content.item(item_id)
-    value = AnswerStore(content.module_id_of(item_id), directory).get(item_id)
-    return None if value is None else from_json(item, value)
+    from course import items
+    item = items.item(item_id)
+    value = AnswerStore(item.module, directory).get(item_id)
+    return None if value is None else item.from_json(value)

@@ -80,19 +80,6 @@ def hidden_key(cell):
     return None
 
 
-def graded_points(nb) -> tuple[float, float]:
-    """(auto-graded points, manually graded points) in a notebook."""
-    auto = manual = 0.0
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade"):
-            if meta.get("solution"):
-                manual += meta.get("points", 0)
-            else:
-                auto += meta.get("points", 0)
-    return auto, manual
-
-
 def modules_in(root: Path) -> list[dict]:
     """Catalogue modules whose source folder exists (modules are added one by one)."""
     return [m for m in content.modules() if (root / "source" / m["folder"]).is_dir()]
