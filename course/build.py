@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import cells, keys, notebooks
+from course import cells, content, keys, notebooks
 
 
 class BuildError(RuntimeError):
@@ -94,9 +94,38 @@ def sync_sources(root: Path, folders: list[str], write: bool = True) -> list[str
     return changed
 
 
+README_START = "<!-- modules: the table below is written by `course build` from the catalogue -->"
+README_END = "<!-- modules: end -->"
+
+
+def module_table() -> str:
+    """The README's table of modules, from the themes catalogue (never listed by hand)."""
+    lines = ["| module | folder | what it covers |", "| --- | --- | --- |"]
+    for m in content.modules():
+        themes = "; ".join(t["title"][0].lower() + t["title"][1:] for t in content.themes(m["id"]))
+        lines.append(f"| {m['id'][1:]} | `{m['folder']}` | **{m['title']}**: {themes} |")
+    return "\n".join(lines)
+
+
+def sync_readme(root: Path, write: bool = True) -> bool:
+    """Rewrite the module table between the README's markers; True when it changed."""
+    path = Path(root) / "README.md"
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    fresh = text[:start + len(README_START)] + "\n" + module_table() + "\n" + text[end:]
+    if fresh != text and write:
+        path.write_text(fresh, encoding="utf-8")
+    return fresh != text
+
+
 def build(root: Path, names: list[str] | None = None) -> list[str]:
     folders = selected(root, names)
     sync_sources(root, folders)
+    sync_readme(root)
     generate(root, root / "release", folders)
     return folders
 
@@ -107,6 +136,9 @@ def drift(root: Path, names: list[str] | None = None) -> list[str]:
     problems = [f"{name}: its item cells differ from course/content and keys.toml (run `course "
                 "build`; never edit generated cells by hand)"
                 for name in sync_sources(root, folders, write=False)]
+    if sync_readme(root, write=False):
+        problems.append("README.md: its table of modules differs from the catalogue (run "
+                        "`course build`)")
     with tempfile.TemporaryDirectory(prefix="course-drift-") as tmp:
         fresh = Path(tmp)
         generate(root, fresh, folders)

@@ -179,3 +179,13 @@ def test_each_key_is_written_once_on_the_instructors_side(module, source_nb):
     for item_id, key in keys.load(ROOT, module).items():
         for trace in traces(key):
             assert not [o for o in others if trace in o], f"the key of {item_id} is copied by hand"
+
+
+def test_the_readme_lists_the_modules_from_the_catalogue():
+    """README's table of modules is written by `course build` from themes.toml, never by hand."""
+    from course import build
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert build.README_START in text and build.README_END in text
+    assert not build.sync_readme(ROOT, write=False), "run `course build`: the table has drifted"
+    for m in content.modules():
+        assert f"`{m['folder']}`" in text
