@@ -24,9 +24,9 @@ class PathItem(Item):
 
     KIND = "path"
     LOCKS = True
-    RULE = ("it is scored by how the scenario ends, whatever route you take: full points for the "
-            "best ending, part of them for an ending that is safe but leaves a problem behind, "
-            "none for the rest. You play it once: your first complete run is your answer")
+    RULE = ("by how the scenario ends, whatever route you take: full points for the best ending, "
+            "part of them for an ending that is safe but leaves a problem behind, none for the "
+            "rest. You play it once: your first complete run is your answer")
 
     def problems(self):
         found = super().problems()
