@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from course import items
 
 #: Larger files are not read: no honest answers file comes near this.
 MAX_BYTES = 256 * 1024
@@ -77,7 +78,6 @@ class AnswerStore:
 
 def saved_answer(item_id: str, directory: str | os.PathLike | None = None):
     """The answer saved by this item's widget, or None if nothing was clicked yet."""
-    from course import items
     item = items.item(item_id)
     value = AnswerStore(item.module, directory).get(item_id)
     return None if value is None else item.from_json(value)

@@ -18,7 +18,7 @@ import re
 
 import nbformat
 
-from course import content, items
+from course import items
 from course.items import Item, literal
 from course.notebooks import NotebookError, course_meta
 
@@ -149,6 +149,3 @@ def sync(nb, module: dict, keys: dict, where: str = ""):
     copy.cells = out
     return copy
 
-
-def module_of(folder: str) -> dict:
-    return next(m for m in content.modules() if m["folder"] == folder)

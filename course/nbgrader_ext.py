@@ -195,8 +195,8 @@ def configure(c, root: str | os.PathLike | None = None) -> None:
     because formgrader on a hub runs from the instructor's home, not from the course folder.
     """
     from nbgrader.converters.autograde import Autograde
-    from nbgrader.coursedir import CourseDirectory
     from nbgrader.converters.generate_assignment import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import Execute, OverwriteCells
 
     from course.safe_execute import SafeExecute
