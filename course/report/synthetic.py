@@ -30,24 +30,28 @@ from course.items import earned, literal
 from course.report.structure import Item, Module, Reflection, Theme
 
 OPTIONS = {"a": "First option", "b": "Second option", "c": "Third option", "d": "Fourth option"}
+#: One fictional item of each kind, as a content file and a keys file would give it (data, not
+#: code: a new kind needs only a line here to appear in the synthetic class).
+FICTIONAL = {
+    "choice": {"options": OPTIONS, "points": 1, "key": "b"},
+    "multi": {"options": OPTIONS, "points": 2, "key": ["a", "c"], "themes": 2},
+    "match": {"options": OPTIONS, "points": 2, "key": {"x": "a", "y": "b", "z": "c"},
+              "parts": {"x": "Thing x", "y": "Thing y", "z": "Thing z"}},
+    "order": {"options": OPTIONS, "points": 2, "key": ["c", "a", "d", "b"]},
+    "number": {"min": 0, "max": 10, "integer": True, "skill_check": True, "points": 1, "key": 4},
+}
 KINDS = ["choice", "choice", "multi", "choice", "match", "choice", "number", "order"]
-KEYS = {"choice": "b", "multi": ["a", "c"], "number": 4, "match": {"x": "a", "y": "b", "z": "c"},
-        "order": ["c", "a", "d", "b"]}
 
 
-def fictional_item(module: str, number: int, kind: str, themes: tuple):
-    """The spec of a fictional item of ``kind`` (built and checked like any content file's)."""
-    data = {"id": f"{module}_q{number}_item", "kind": kind, "points": 2 if kind in (
-                "multi", "match", "order") else 1,
-            "question": f"Question {number} of module {module[1:]}", "themes": list(themes)}
-    if kind != "number":
-        data["options"] = dict(OPTIONS)
-    if kind == "match":
-        data["parts"] = {"x": "Thing x", "y": "Thing y", "z": "Thing z"}
-    if kind == "number":
-        data.update(min=0, max=10, integer=True, skill_check=True)
+def fictional_item(module: str, number: int, kind: str, theme_ids: list):
+    """The spec and key of a fictional item of ``kind`` (built and checked like a content file's)."""
+    table = dict(FICTIONAL[kind])
+    key, count = table.pop("key"), table.pop("themes", 1)
+    data = {"id": f"{module}_q{number}_item", "kind": kind, **table,
+            "question": f"Question {number} of module {module[1:]}",
+            "themes": [theme_ids[(number - 1 + t) % len(theme_ids)] for t in range(count)]}
     spec = items.build(data, "course.report.synthetic")
-    return spec, spec.key_from_toml(KEYS[kind])
+    return spec, spec.key_from_toml(key)
 
 
 def modules(count: int = 5, items_per_module: int = 8, themes: int = 6,
@@ -59,11 +63,8 @@ def modules(count: int = 5, items_per_module: int = 8, themes: int = 6,
         sections = {t: (f"{i + 1}. Section on theme {i + 1}",) for i, t in enumerate(theme_ids)}
         module_items = []
         for i in range(1, items_per_module + 1):
-            kind = KINDS[(i - 1) % len(KINDS)]
-            tagged = (theme_ids[(i - 1) % themes],) if kind != "multi" else \
-                (theme_ids[(i - 1) % themes], theme_ids[i % themes])
-            spec, key = fictional_item(f"m{k}", i, kind, tagged)
-            module_items.append(Item(spec, key, tuple(s for t in tagged for s in sections[t])))
+            spec, key = fictional_item(f"m{k}", i, KINDS[(i - 1) % len(KINDS)], theme_ids)
+            module_items.append(Item(spec, key, tuple(s for t in spec.themes for s in sections[t])))
         module_reflections = [Reflection(
             id=f"m{k}_r{r}_reflection", module=f"m{k}", label=f"Reflection {r}", points=4.0,
             themes=tuple(theme_ids[(r - 1)::reflections]),
