@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course import content, demo, grade, notebooks  # noqa: E402
+from course import content, demo, grade, keys, notebooks  # noqa: E402
 from course import submissions as subs  # noqa: E402
 from course.build import nbgrader, scratch_course  # noqa: E402
 from course.gradebook import db_url, scores  # noqa: E402
@@ -37,12 +37,12 @@ def prepare(base: Path, students: int) -> None:
     scratch_course(ROOT, base, [FOLDER])
     nbgrader(base, "generate_assignment", FOLDER, "--force")
     module = content.module("m1")
-    source = notebooks.read(notebooks.source_notebook(base, module))
+    module_keys = keys.load(base, module)
     release = notebooks.read(notebooks.release_notebook(base, module))
     rng = random.Random(7)
     profiles = list(demo.PROFILES.values())
     for n in range(students):
-        nb, clicks = demo.simulate(source, release, profiles[n % len(profiles)], rng)
+        nb, clicks = demo.simulate(module_keys, release, profiles[n % len(profiles)], rng)
         subs.write_submission(base / "submitted", f"learner{n:03d}", FOLDER, "first_contact",
                               nb, clicks)
 

@@ -16,7 +16,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from course import content
+from course import items
 from course.safe_files import UnsafeFile, read_regular
 
 #: Larger files are not read: no honest answers file comes near this.
@@ -84,28 +84,8 @@ class AnswerStore:
         return {}
 
 
-def from_json(item: dict, value):
-    """JSON has no sets: a multi-choice answer is stored as a list and read back as a set.
-
-    Anything a set cannot hold (a list inside the list, say) is returned as it is: the form
-    check then says what is wrong, and nothing raises.
-    """
-    if item["kind"] == "multi" and isinstance(value, list):
-        try:
-            return set(value)
-        except TypeError:
-            return value
-    return value
-
-
-def to_json(item: dict, value):
-    if isinstance(value, set):
-        return sorted(value)
-    return value
-
-
 def saved_answer(item_id: str, directory: str | os.PathLike | None = None):
     """The answer saved by this item's widget, or None if nothing was clicked yet."""
-    item = content.item(item_id)
-    value = AnswerStore(content.module_id_of(item_id), directory).get(item_id)
-    return None if value is None else from_json(item, value)
+    item = items.item(item_id)
+    value = AnswerStore(item.module, directory).get(item_id)
+    return None if value is None else item.from_json(value)

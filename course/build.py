@@ -1,8 +1,10 @@
-"""``course build``: generate release/ from source/ with nbgrader, reproducibly.
+"""``course build``: generate the item cells of source/, then release/ with nbgrader, reproducibly.
 
-The work happens in a scratch copy of the course so that building never touches the instructor's
-gradebook or submissions; the student versions are then copied into ``release/``. Running it twice
-changes no byte, which is what lets CI check that the committed release/ has not drifted.
+First each source notebook's item cells are written afresh from the items' specs and the
+instructor's keys (``course.cells``). Then nbgrader generates the student versions in a scratch
+copy of the course, so that building never touches the instructor's gradebook or submissions, and
+they are copied into ``release/``. Running it twice changes no byte, which is what lets CI check
+that neither the item cells nor release/ have drifted.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from course import notebooks
+import nbformat
+
+from course import cells, content, keys, notebooks
 
 
 class BuildError(RuntimeError):
@@ -73,8 +77,55 @@ def selected(root: Path, names: list[str] | None) -> list[str]:
     return names
 
 
+def sync_sources(root: Path, folders: list[str], write: bool = True) -> list[str]:
+    """Regenerate the item cells of each module's source notebook; the notebooks that changed
+    (written when ``write``, else only named)."""
+    changed = []
+    for module in notebooks.modules_in(root):
+        if module["folder"] not in folders:
+            continue
+        path = notebooks.source_notebook(root, module)
+        nb = notebooks.read(path)
+        fresh = cells.sync(nb, module, keys.load(root, module))
+        if nbformat.writes(fresh) != nbformat.writes(nb):
+            changed.append(f"source/{module['folder']}/{path.name}")
+            if write:
+                nbformat.write(fresh, str(path))
+    return changed
+
+
+README_START = "<!-- modules: the table below is written by `course build` from the catalogue -->"
+README_END = "<!-- modules: end -->"
+
+
+def module_table() -> str:
+    """The README's table of modules, from the themes catalogue (never listed by hand)."""
+    lines = ["| module | folder | what it covers |", "| --- | --- | --- |"]
+    for m in content.modules():
+        themes = "; ".join(t["title"][0].lower() + t["title"][1:] for t in content.themes(m["id"]))
+        lines.append(f"| {m['id'][1:]} | `{m['folder']}` | **{m['title']}**: {themes} |")
+    return "\n".join(lines)
+
+
+def sync_readme(root: Path, write: bool = True) -> bool:
+    """Rewrite the module table between the README's markers; True when it changed."""
+    path = Path(root) / "README.md"
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    fresh = text[:start + len(README_START)] + "\n" + module_table() + "\n" + text[end:]
+    if fresh != text and write:
+        path.write_text(fresh, encoding="utf-8")
+    return fresh != text
+
+
 def build(root: Path, names: list[str] | None = None) -> list[str]:
     folders = selected(root, names)
+    sync_sources(root, folders)
+    sync_readme(root)
     generate(root, root / "release", folders)
     return folders
 
@@ -82,10 +133,15 @@ def build(root: Path, names: list[str] | None = None) -> list[str]:
 def drift(root: Path, names: list[str] | None = None) -> list[str]:
     """Files in release/ that differ from a fresh build (empty when release/ is in sync)."""
     folders = selected(root, names)
+    problems = [f"{name}: its item cells differ from course/content and keys.toml (run `course "
+                "build`; never edit generated cells by hand)"
+                for name in sync_sources(root, folders, write=False)]
+    if sync_readme(root, write=False):
+        problems.append("README.md: its table of modules differs from the catalogue (run "
+                        "`course build`)")
     with tempfile.TemporaryDirectory(prefix="course-drift-") as tmp:
         fresh = Path(tmp)
         generate(root, fresh, folders)
-        problems = []
         for folder in folders:
             problems += _compare(fresh / folder, root / "release" / folder, f"release/{folder}")
         extra = {p.name for p in (root / "release").iterdir() if p.is_dir()} - set(

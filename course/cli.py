@@ -1,4 +1,4 @@
-"""The ``course`` command: build, check and demo the course from its root directory."""
+"""The course command: build, check, grade, report on and demo the course, from its directory."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from course import build as build_mod
-from course import check as check_mod
 from course import content
-from course import demo as demo_mod
 from course.notebooks import NotebookError
 
 
@@ -38,15 +36,19 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from course import verify
     root = find_root(Path.cwd())
-    rows = check_mod.run(root, args.modules)
-    print(check_mod.table(rows))
+    rows = verify.run(root, args.modules, workdir=args.keep)
+    print(verify.table(rows))
     bad = [r for r in rows if not r.ok]
     print(f"\n{len(rows) - len(bad)} of {len(rows)} expectations met.")
+    if args.keep:
+        print(f"The graded course is kept in {args.keep}.")
     return 1 if bad else 0
 
 
 def cmd_demo(args) -> int:
+    from course import demo as demo_mod
     root = find_root(Path.cwd())
     demo_mod.run(root, args.out, modules=args.modules)
     return 0
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="solutions score full marks, blanks zero, partials exactly")
     p.add_argument("modules", nargs="*", help="module folders (default: all)")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="grade in this folder and keep it (to inspect, or to run `course report` in)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("demo", help="grade a fictional class end to end and print the table")
     p.add_argument("modules", nargs="*", help="module folders (default: all)")

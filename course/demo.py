@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 
-from course import content, notebooks
+from course import items, keys, notebooks
 from course import report as report_mod
 from course import submissions as subs
 from course.build import BuildError, nbgrader, scratch_course, scripts_first, selected
@@ -120,37 +120,33 @@ def difficulty(item_id: str) -> float:
     return random.Random(item_id).uniform(-1.5, 1.0)
 
 
-def rules_first_options(item_id: str, key) -> list:
+def rules_first_options(item, key) -> list:
     """The distractors of an item whose wording puts rules or enforcement first."""
-    item = content.item(item_id)
-    if item["kind"] not in ("choice", "multi"):
-        return []
-    keyed = set(key) if item["kind"] == "multi" else {key}
-    return [o for o, text in item.get("options", {}).items()
-            if o not in keyed and RULES_FIRST.search(text)]
+    return [o for o, text in getattr(item, "options", {}).items()
+            if not item.report_is_key(key, "", o) and RULES_FIRST.search(text)] \
+        if item.judges_distractors else []
 
 
-def chosen(item_id: str, key, profile: Profile, rng: random.Random):
-    """What this learner gives for one item: the key, a rules-first option or another mistake."""
-    kind = content.item(item_id)["kind"]
-    tempting = rules_first_options(item_id, key)
+def chosen(item, key, profile: Profile, rng: random.Random):
+    """What this learner gives for one item: the best answer, a rules-first one or a mistake."""
+    tempting = rules_first_options(item, key)
     if tempting and rng.random() < profile.rules_first:
-        if kind == "choice":
-            return rng.choice(tempting)
-        return (set(key) - {rng.choice(sorted(key))}) | set(tempting)
-    right = 1 / (1 + math.exp(difficulty(item_id) - profile.ability))
-    return key if rng.random() < right else subs.wrong_answer(item_id, key, rng)
+        mistaken = item.mistaken(key, tempting, rng)
+        if mistaken is not None:
+            return mistaken
+    right = 1 / (1 + math.exp(difficulty(item.id) - profile.ability))
+    return item.solution(key) if rng.random() < right else item.wrong(key, rng)
 
 
-def simulate(source_nb, release_nb, profile: Profile, rng: random.Random):
-    """A learner's notebook and clicks for one module."""
-    key = subs.keys(source_nb)
+def simulate(module_keys: dict, release_nb, profile: Profile, rng: random.Random):
+    """A learner's notebook and clicks for one module (``module_keys``: item id -> key)."""
     typed, clicks = {}, {}
-    for item_id in notebooks.item_cells(source_nb):
+    for item_id, key in module_keys.items():
+        item = items.item(item_id)
         if rng.random() >= profile.answers:
             continue
-        value = chosen(item_id, key[item_id], profile, rng)
-        by_click = content.item(item_id).get("widget", True) and (
+        value = chosen(item, key, profile, rng)
+        by_click = item.widget and (
             profile.channel == "widget" or (profile.channel == "mixed" and rng.random() < 0.5))
         (clicks if by_click else typed)[item_id] = value
     nb = subs.typed(release_nb, typed)
@@ -239,12 +235,12 @@ def run(root: Path, out: Path | None = None, learners=CLASS, seed: int = 2026,
         folder = module["folder"]
         nbgrader(course_dir, "generate_assignment", folder, "--force")
         set_duedate(course_dir, folder, due(position))
-        source_nb = notebooks.read(notebooks.source_notebook(course_dir, module))
+        module_keys = keys.load(course_dir, module)
         release_nb = notebooks.read(notebooks.release_notebook(course_dir, module))
         for learner, profile in learners:
             if position >= PACE.get(learner, len(mods)):
                 continue
-            nb, clicks = simulate(source_nb, release_nb, PROFILES[profile], rng)
+            nb, clicks = simulate(module_keys, release_nb, PROFILES[profile], rng)
             dest = subs.write_submission(course_dir / "submitted", learner, folder,
                                          module["notebook"], nb, clicks)
             write_timestamp(dest, submitted_at(learner, position, rng))

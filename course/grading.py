@@ -39,12 +39,22 @@ def same_plain(value, key) -> bool:
     raise TypeError(f"Answer keys must be plain built-in values, not {type(key).__name__}.")
 
 
-def expect(item_id: str, value, key) -> None:
-    """Hidden-test assertion: pass silently, or fail with a message that never shows the key."""
+def expect(item_id: str, value, key):
+    """Hidden-test assertion: pass silently, or fail with a message that never shows the key.
+
+    An answer that earns part of the item's points (by its kind's rule, ``course.items``) returns
+    those points, which the cell shows as its result: nbgrader reads that as partial credit, so a
+    notebook run in the kernel (nbval, stock nbgrader) scores as the sandboxed grader does.
+    """
+    from course.items import credit, earned, item
     if value is None:
         raise NotAnswered(f"{item_id}: not answered.")
-    if not same_plain(value, key):
+    share = credit(item_id, value, key).share
+    if share <= 0:
         raise WrongAnswer(f"{item_id}: not the expected answer. Revisit the lesson section for it.")
+    if share < 1:
+        return earned(item(item_id).points, share)
+    return None
 
 
 def emit(item_id: str, value) -> None:

@@ -187,6 +187,7 @@ def configure(c, root: str | os.PathLike | None = None) -> None:
     """
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.generate_assignment import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import Execute, OverwriteCells
 
     from course import content, safe_autograde
@@ -201,6 +202,9 @@ def configure(c, root: str | os.PathLike | None = None) -> None:
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
     c.CourseDirectory.course_id = "customer-service-in-security"
     c.IncludeHeaderFooter.header = os.path.join(root or "", "source", "header.ipynb")
+    # The instructor's keys (course.keys) stay in source/: never copied into release/.
+    c.CourseDirectory.ignore = [*CourseDirectory.class_traits()["ignore"].make_dynamic_default(),
+                                "keys.toml"]
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = TEXT_STUB
     # A cell that runs longer than this during grading is stopped and the notebook marked.

@@ -69,30 +69,6 @@ def solution_value(cell):
     return ast.literal_eval(assigns[0].value)
 
 
-def hidden_key(cell):
-    """The key a hidden test passes to ``expect(item_id, value, key)``."""
-    match = HIDDEN.search(cell.source)
-    if not match:
-        return None
-    for node in ast.walk(ast.parse(match.group(1))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "expect":
-            return ast.literal_eval(node.args[2])
-    return None
-
-
-def graded_points(nb) -> tuple[float, float]:
-    """(auto-graded points, manually graded points) in a notebook."""
-    auto = manual = 0.0
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade"):
-            if meta.get("solution"):
-                manual += meta.get("points", 0)
-            else:
-                auto += meta.get("points", 0)
-    return auto, manual
-
-
 def modules_in(root: Path) -> list[dict]:
     """Catalogue modules whose source folder exists (modules are added one by one)."""
     return [m for m in content.modules() if (root / "source" / m["folder"]).is_dir()]

@@ -199,4 +199,6 @@ class SafeExecute(Execute):
                 verdict = verdicts.Verdict(False, f"not run: {self._stopped}")
             if not verdict.passed:
                 outputs.append(error_output("NotPassed", verdict.reason))
+            elif verdict.partial:
+                outputs += verdicts.partial_credit(verdict, cell.metadata.nbgrader.get("points"))
             cell.outputs = outputs

@@ -8,7 +8,8 @@ letter) names the ``next`` node and carries the ``consequence`` the learner sees
 ``outcome``.
 
 A *path* is the list of letters chosen from the start to an ending, e.g. ``["b", "a", "c"]``: the
-plain value a graded path item holds. Nothing here knows which path is best.
+plain value a graded path item holds (``course.items.path``). Nothing here knows which ending is
+best: that is the key, in the instructor's keys file.
 """
 
 from __future__ import annotations
@@ -168,10 +169,3 @@ def scenario(module_id: str, scenario_id: str) -> Scenario:
             f"No scenario {scenario_id!r} in course/content/{content.module(module_id)['folder']}"
             f".toml. Choose one of: {', '.join(scenarios) or '(none)'}.")
     return Scenario(scenario_id, scenarios[scenario_id])
-
-
-def for_item(item: dict) -> Scenario:
-    """The scenario a path item is answered in (its ``scenario`` field)."""
-    if "scenario" not in item:
-        raise content.ContentError(f"Path item {item['id']} must name its scenario.")
-    return scenario(content.module_id_of(item["id"]), item["scenario"])

@@ -16,7 +16,6 @@ import json
 import re
 from dataclasses import dataclass
 
-from course.grading import same_plain
 from course.wire import ANSWER_MIME, MAX_EMISSION_CHARS, decode
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS\n?", re.S)
@@ -80,6 +79,26 @@ def display_source(visible: str) -> str:
 class Verdict:
     passed: bool
     reason: str = ""
+    #: Below 1 when the answers earn part of the points (``course.items``: each kind's rule).
+    share: float = 1.0
+
+    @property
+    def partial(self) -> bool:
+        return self.passed and self.share < 1
+
+
+def partial_credit(verdict: Verdict, points) -> list:
+    """The outputs that record partial credit: a note, then the points as the cell's result,
+    which is where nbgrader reads partial credit from."""
+    from nbformat import from_dict
+
+    from course.items import earned
+    top = float(points or 0)
+    got = earned(top, verdict.share)
+    note = f"Partial credit: {got:g} of {top:g} points ({verdict.reason}).\n"
+    return [from_dict({"output_type": "stream", "name": "stdout", "text": note}),
+            from_dict({"output_type": "execute_result", "execution_count": None, "metadata": {},
+                       "data": {"text/plain": f"{got:g}"}})]
 
 
 def reports(outputs) -> list:
@@ -100,7 +119,9 @@ def reports(outputs) -> list:
 
 
 def judge(expectations: list[Expectation], outputs) -> Verdict:
-    """Pass only when every item reported exactly one plain value equal to its key."""
+    """Pass when every item reported exactly one plain value that earns credit against its key;
+    the share is the mean of the items' shares (each by its kind's rule)."""
+    from course.items import credit
     found = reports(outputs)
     if any(r is None for r in found):
         return Verdict(False, "an answer report could not be read")
@@ -109,6 +130,7 @@ def judge(expectations: list[Expectation], outputs) -> Verdict:
                  or r.get("item") not in expected_ids]
     if strangers:
         return Verdict(False, "answer reports for other items appeared here (tampering)")
+    shares, details = [], []
     for e in expectations:
         mine = [r for r in found if r.get("item") == e.item_id]
         if not mine:
@@ -127,6 +149,10 @@ def judge(expectations: list[Expectation], outputs) -> Verdict:
             return Verdict(False, f"{e.item_id}: the answer is not a plain value")
         if value is None:
             return Verdict(False, f"{e.item_id}: not answered")
-        if not same_plain(value, e.key):
+        got = credit(e.item_id, value, e.key)
+        if got.share <= 0:
             return Verdict(False, f"{e.item_id}: not the expected answer")
-    return Verdict(True)
+        shares.append(got.share)
+        details.append(got.detail)
+    share = sum(shares) / len(shares)
+    return Verdict(True, "; ".join(d for d in details if d) if share < 1 else "", share)

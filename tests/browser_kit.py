@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -64,12 +63,6 @@ def chromium_session():
             yield browser
         finally:
             browser.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def artifacts(*parts: str) -> Path:
@@ -209,3 +202,24 @@ def cells_with_role(nb: dict, role: str) -> list[int]:
 def asked_item(nb: dict, index: int) -> str:
     """The item id an "ask" cell shows, from its one line ``ask("<item id>")``."""
     return re.search(r'ask\("([^"]+)"\)', "".join(nb["cells"][index]["source"])).group(1)
+
+
+def perform(output, steps) -> None:
+    """Do what an item kind's click script says (``Item.clicks``), by ARIA role, in the page: the
+    same script the headless widget tests play on the Python widget."""
+    for step in steps:
+        role = step["role"]
+        if role == "button":
+            output.get_by_role("button", name=re.compile(step["name"])).click()
+            continue
+        target = output.get_by_role(role).nth(step.get("index", 0))
+        if role == "radio":
+            target.check()
+        elif role == "checkbox":
+            target.set_checked(step["checked"])
+        elif role == "combobox":
+            target.select_option(index=step["option"])
+        elif role == "textbox":
+            target.fill(step["text"])
+        else:
+            raise ValueError(f"no such role in a click script: {role!r}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 import seed_fingerprint
-from course import content, notebooks
+from course import items, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,8 +66,15 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 def all_items():
-    return [it for m in MODULES for it in content.items(m["id"])]
+    """Every item spec of every module that source/ holds."""
+    return [it for m in MODULES for it in items.items(m["id"])]
 
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for the servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pytest_collection_modifyitems(items):

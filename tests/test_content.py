@@ -1,4 +1,5 @@
-"""The themes catalogue and its coverage: every theme taught, tried, assessed and reflected on."""
+"""The themes catalogue and its coverage: every theme taught, tried, assessed and reflected on;
+items generated from their specs; keys on the instructor's side only, in one place each."""
 
 import ast
 import re
@@ -6,27 +7,28 @@ from collections import defaultdict
 
 import pytest
 
-from course import content, notebooks
-from course.checks import form_problem
-from course.submissions import keys
+from course import cells, content, items, keys, notebooks
+from course.items import literal
 
-from conftest import ROOT
+from conftest import MODULES, ROOT
 
-GRADE_ID = re.compile(r"^m\d_(q\d+|test_q\d+|r\d+)_[a-z0-9_]+$")
+GRADE_ID = re.compile(r"^m\d+_(q\d+|test_q\d+|r\d+)_[a-z0-9_]+$")
 
 
 def test_catalogue_schema():
     ids = [t["id"] for t in content.themes()]
     assert len(ids) == len(set(ids)), "duplicate theme ids"
-    module_ids = {m["id"] for m in content.modules()}
-    assert module_ids == {"m1", "m2", "m3", "m4", "m5"}
+    module_ids = [m["id"] for m in content.modules()]
+    assert len(module_ids) == len(set(module_ids)), "duplicate module ids"
     for t in content.themes():
         assert set(t) == {"id", "module", "title", "outcome"}, t["id"]
         assert t["module"] in module_ids and t["id"].startswith(t["module"] + ".")
-        assert re.fullmatch(r"m\d\.[a-z0-9-]+", t["id"])
+        assert re.fullmatch(r"m\d+\.[a-z0-9-]+", t["id"])
         assert len(t["outcome"]) > 40
     for m in content.modules():
-        assert re.fullmatch(r"m\d_[a-z_]+", m["folder"]) and " " not in m["notebook"]
+        assert re.fullmatch(r"m\d+", m["id"])
+        assert re.fullmatch(r"m\d+_[a-z_]+", m["folder"]) and " " not in m["notebook"]
+        assert m["folder"].startswith(m["id"] + "_")
         assert len(content.themes(m["id"])) >= 5
 
 
@@ -42,67 +44,79 @@ def test_every_module_names_an_article_of_the_fingerprint(fingerprint):
     assert sorted(named) == sorted(fingerprint.articles), "every article is one module's, once"
 
 
-def coverage(nb) -> dict:
+def test_every_catalogued_module_has_a_source_folder_and_no_folder_is_left_out():
+    folders = {p.name for p in (ROOT / "source").iterdir() if p.is_dir()}
+    assert folders == {m["folder"] for m in content.modules()}
+
+
+def coverage(nb, module) -> dict:
     roles = defaultdict(set)
     for cell in nb.cells:
         meta = notebooks.course_meta(cell)
-        for theme in meta.get("themes", []):
-            roles[meta["role"]].add(theme)
+        if meta.get("role") in ("lesson", "try", "reflection"):
+            roles[meta["role"]].update(meta.get("themes", []))
+    # Assessed: the themes an item's points count towards (a skill check counts towards none).
+    roles["item"] = {t for it in items.items(module["id"]) for t in it.mastery_themes}
     return roles
 
 
 @pytest.mark.parametrize("role, meaning", [
     ("lesson", "taught in a lesson section"),
     ("try", "tried with a widget or a figure"),
-    ("item", "assessed by an auto-graded item"),
+    ("item", "assessed by an auto-graded item that is not a skill check"),
     ("reflection", "reflected on"),
 ])
 def test_every_theme_of_the_module_is_covered(module, source_nb, role, meaning):
-    covered = coverage(source_nb)[role]
+    covered = coverage(source_nb, module)[role]
     missing = [t["id"] for t in content.themes(module["id"]) if t["id"] not in covered]
     assert not missing, f"{module['folder']}: themes not {meaning}: {missing}"
 
 
 def test_cells_name_only_catalogued_themes_of_their_module(module, source_nb):
     allowed = {t["id"] for t in content.themes(module["id"])}
-    for role, themes in coverage(source_nb).items():
+    for role, themes in coverage(source_nb, module).items():
         assert themes <= allowed, f"{role} cells name unknown themes: {themes - allowed}"
+    for it in items.items(module["id"]):
+        assert set(it.themes) <= allowed, it.id
 
 
 def test_module_size(module, source_nb):
     """At least six auto-graded items, two reflections, 1,500 words of lesson text."""
     roles = [notebooks.course_meta(c).get("role") for c in source_nb.cells]
-    assert roles.count("item") >= 6
+    assert len(items.items(module["id"])) >= 6
     assert roles.count("reflection") >= 2
     assert roles.count("rubric") == roles.count("reflection")
     words = sum(len(re.findall(r"[A-Za-z']+", c.source)) for c in source_nb.cells
                 if c.cell_type == "markdown" and notebooks.course_meta(c).get("role") not in
-                ("rubric", "reflection"))
+                ("rubric", "reflection", "prompt"))
     assert words >= 1500, f"only {words} words of lesson text"
 
 
-def test_grade_ids_and_items_agree(module, source_nb):
-    items = {it["id"]: it for it in content.items(module["id"])}
-    answers = notebooks.answer_cells(source_nb)
-    tests = notebooks.item_cells(source_nb)
-    assert set(answers) == set(items) == set(tests)
+def test_item_cells_are_generated_from_the_specs_and_keys(module, source_nb):
+    """Each item's cells are exactly what `course build` writes from its spec and key: nothing
+    about an item (id, number, points, themes, key) is kept by hand in the notebook."""
+    fresh = cells.sync(source_nb, module, keys.load(ROOT, module))
+    assert [c.source for c in fresh.cells] == [c.source for c in source_nb.cells], \
+        "run `course build`: the item cells differ from their specs"
+    assert [c.metadata for c in fresh.cells] == [c.metadata for c in source_nb.cells]
+    specs = {it.id: it for it in items.items(module["id"])}
+    assert set(notebooks.answer_cells(source_nb)) == set(specs) == set(notebooks.item_cells(source_nb))
     for cell in source_nb.cells:
         gid = notebooks.nbgrader_meta(cell).get("grade_id")
         if gid and notebooks.nbgrader_meta(cell).get("grade"):
             assert GRADE_ID.match(gid), gid
-    for item_id, cell in tests.items():
-        assert notebooks.nbgrader_meta(cell)["grade_id"] == item_id.replace("_q", "_test_q", 1)
-        assert cell.source.startswith('"""'), "tests open with a one-line docstring"
-        assert f'check_answer("{item_id}", {items[item_id]["var"]})' in cell.source
-
-
-def test_solutions_and_hidden_tests_agree_and_are_well_formed(module, source_nb):
-    """Like Neuromatch's check: the solution region and the hidden test hold the same key."""
-    solution = keys(source_nb)
     for item_id, cell in notebooks.item_cells(source_nb).items():
-        assert notebooks.hidden_key(cell) == solution[item_id], item_id
-        assert type(notebooks.hidden_key(cell)) is type(solution[item_id])
-        assert form_problem(content.item(item_id), solution[item_id]) is None, item_id
+        assert notebooks.nbgrader_meta(cell)["grade_id"] == specs[item_id].test_id
+        assert notebooks.nbgrader_meta(cell)["points"] == specs[item_id].points
+        assert cell.source.startswith('"""'), "tests open with a one-line docstring"
+
+
+def test_every_key_fits_its_item_and_the_solution_earns_every_point(module):
+    for item_id, key in keys.load(ROOT, module).items():
+        spec = items.item(item_id)
+        assert spec.key_problem(key) is None, item_id
+        best = spec.solution(key)
+        assert spec.form_problem(best) is None and spec.credit(best, key).share == 1, item_id
 
 
 def test_every_reflection_has_a_rubric(module, source_nb):
@@ -182,8 +196,58 @@ def test_the_originality_checks_read_every_kind_of_text():
         assert part in where, f"no text from {part!r} reaches the originality checks"
 
 
-def test_the_course_package_holds_no_answer_keys(module, source_nb):
-    """Students can read the package: no key may sit in content files next to its item."""
-    for item_id, key in keys(source_nb).items():
-        item = content.item(item_id)
-        assert "key" not in item and "answer" not in item and "solution" not in item
+# ---------------------------------------------------------------- keys: the instructor's side only
+def traces(key) -> list[str]:
+    """Text that would give a key away if it stood in a student's file: a lone letter or number is
+    no trace (every option has one), so only composite keys are looked for, as written."""
+    if isinstance(key, (dict, list, set)) and len(key) > 1:
+        return [literal(key), repr(key)]
+    return []
+
+
+def public_files():
+    """Everything a student can read: the course package and the student versions."""
+    for folder in ("course", "release"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                yield path
+
+
+def test_keys_never_reach_the_course_package_or_release():
+    everything = {p: p.read_text(encoding="utf-8", errors="ignore") for p in public_files()}
+    assert not [p for p in everything if p.name == keys.FILE], "a keys file outside source/"
+    for module in MODULES:
+        for item_id, key in keys.load(ROOT, module).items():
+            for trace in traces(key):
+                leaked = [str(p.relative_to(ROOT)) for p, text in everything.items() if trace in text]
+                assert not leaked, f"the key of {item_id} appears in {leaked}"
+    for path, text in everything.items():
+        assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text \
+            or path.suffix == ".py", path
+
+
+def test_each_key_is_written_once_on_the_instructors_side(module, source_nb):
+    """The keys file is the one place a key is written: in source/ it appears only there and in
+    the cells generated from it (the solution region and the hidden test)."""
+    text = keys.path(ROOT, module).read_text(encoding="utf-8")
+    for item_id in keys.load(ROOT, module):
+        assert len(re.findall(rf"^{item_id}\s*=", text, re.M)) == 1, item_id
+    generated = {c.source for c in cells.sync(source_nb, module, keys.load(ROOT, module)).cells
+                 if cells.placed_item(c)}
+    others = [c.source for c in source_nb.cells if c.source not in generated]
+    others += [p.read_text(encoding="utf-8", errors="ignore")
+               for p in sorted((ROOT / "source" / module["folder"]).rglob("*"))
+               if p.is_file() and p.suffix != ".ipynb" and p.name != keys.FILE]
+    for item_id, key in keys.load(ROOT, module).items():
+        for trace in traces(key):
+            assert not [o for o in others if trace in o], f"the key of {item_id} is copied by hand"
+
+
+def test_the_readme_lists_the_modules_from_the_catalogue():
+    """README's table of modules is written by `course build` from themes.toml, never by hand."""
+    from course import build
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert build.README_START in text and build.README_END in text
+    assert not build.sync_readme(ROOT, write=False), "run `course build`: the table has drifted"
+    for m in content.modules():
+        assert f"`{m['folder']}`" in text

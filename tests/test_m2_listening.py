@@ -1,19 +1,15 @@
 """Module 2's package code, headless: the shift-log helpers, the figure, and both widgets."""
 
 import html
-import io
 
 import matplotlib
-import numpy as np
 import pytest
-from PIL import Image
 
 from course import content
 from course.plots import DETACHED, ENGAGED
 from course.plots.listening import requests_figure, shift_log, tally
 from course.widgets.listening_lab import PARTS, ListeningLab, _validated
 from course.widgets.ripple_effect import RippleExplorer, heard_by_week
-from widget_kit import named_controls
 
 matplotlib.use("Agg")
 
@@ -69,12 +65,6 @@ def test_tally_explains_when_it_is_not_given_the_log(not_a_log):
 
 
 # ---------------------------------------------------------------- the figure
-def rendered(fig) -> np.ndarray:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return np.asarray(Image.open(buf).convert("L"))
-
-
 def test_requests_figure_shows_every_request_split_by_who_started_it():
     log = shift_log()
     fig = requests_figure(log)
@@ -90,7 +80,6 @@ def test_requests_figure_shows_every_request_split_by_who_started_it():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("asked" in t.lower() for t in legend) and any("noticed" in t.lower() for t in legend)
     assert "fictional" in ax.get_title() and ax.get_xlabel()
-    assert rendered(fig).std() > 10, "the figure rendered blank"
     matplotlib.pyplot.close(fig)
 
 
@@ -237,12 +226,3 @@ def test_explorer_chart_has_one_row_per_week_and_says_it_is_a_model():
     text = explorer._repr_mimebundle_()["text/plain"]
     assert "Illustrative model, not research data" in text
     assert all(h["label"] in text for h in explorer.model["handling"])
-
-
-# ---------------------------------------------------------------- accessibility
-@pytest.mark.parametrize("make", [ListeningLab, RippleExplorer], ids=["lab", "ripple"])
-def test_every_control_has_an_accessible_name(make):
-    found = list(named_controls(make()))
-    assert len(found) >= 3
-    for control in found:
-        assert control.description.strip(), f"unnamed {type(control).__name__}"

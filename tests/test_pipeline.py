@@ -4,11 +4,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course import content, demo, notebooks
+from course import demo, items, notebooks
 from course.gradebook import db_url, existing_course
 from course.submissions import clicked, keys, typed
 
-from conftest import ROOT
+from conftest import MODULES, ROOT
 
 pytestmark = pytest.mark.pipeline
 
@@ -36,7 +36,7 @@ def test_run_all_on_a_fresh_student_notebook_reaches_the_end(module, release_nb,
 def test_clicked_answers_are_found_by_a_fresh_kernel(module, source_nb, release_nb, tmp_path):
     """What the autograder does: no browser, a new kernel, only the saved file."""
     answers = keys(source_nb)
-    clickable = {i: v for i, v in answers.items() if content.item(i).get("widget", True)}
+    clickable = {i: v for i, v in answers.items() if items.item(i).widget}
     clicked(tmp_path, clickable)
     typed_only = {i: v for i, v in answers.items() if i not in clickable}
     for _ in range(2):  # and again, as after a kernel restart
@@ -50,9 +50,9 @@ SMALL_CLASS = [(name, kind) for name, kind in demo.CLASS
                if name in {"amara", "ben", "dara", "eli", "fatima", "gus", "ines"}]
 
 
-#: The first and the last module (its scenario item is the one kind of its own); `course check`
-#: grades every module, and `make demo` runs the whole course.
-DEMO_MODULES = ["m1_first_contact", "m5_prevention_and_rapport"]
+#: The first and the last module of the catalogue; `course check` grades every module, and
+#: `make demo` runs the whole course.
+DEMO_MODULES = [MODULES[0]["folder"], MODULES[-1]["folder"]]
 
 
 def test_demo_grades_a_fictional_class_and_exports_csv(tmp_path, capsys):
@@ -69,6 +69,6 @@ def test_demo_grades_a_fictional_class_and_exports_csv(tmp_path, capsys):
     report = out / "report" / "report.html"
     assert report.is_file() and f"Instructor report: {report}" in output
     score = {r["student_id"]: float(r["raw_score"]) for r in rows if r["assignment"] ==
-             "m1_first_contact"}
+             DEMO_MODULES[0]}
     assert score["fatima"] == 0                   # the blank submission
     assert score["amara"] > score["dara"]         # strong beats weak

@@ -1,20 +1,11 @@
-"""Figures exist, say what they show, label fictional data, and are not blank."""
-
-import io
+"""Module 1's figure says what it shows and labels its fictional data (every figure of every
+module is checked for drawing something in test_shown.py)."""
 
 import matplotlib
-import numpy as np
-from PIL import Image
 
 from course.plots.first_contact import trust_over_time
 
 matplotlib.use("Agg")
-
-
-def rendered(fig) -> np.ndarray:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return np.asarray(Image.open(buf).convert("L"))
 
 
 def test_trust_figure_has_both_sites_labelled_fictional():
@@ -25,5 +16,3 @@ def test_trust_figure_has_both_sites_labelled_fictional():
     assert all("fictional" in label for label in labels)
     assert "fictional" in ax.get_title()
     assert ax.get_xlabel() and ax.get_ylabel()
-    pixels = rendered(fig)
-    assert pixels.std() > 10, "the figure rendered blank"

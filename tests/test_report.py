@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from course import cli, content, notebooks
+from course import cli, items, notebooks
 from course import report as report_mod
 from course.build import nbgrader, scratch_course
 from course.report import analysis, feedback, gather, learner_answers, structure, synthetic
@@ -30,12 +30,14 @@ DUE = datetime(2026, 3, 6, 17, 0)
 def tiny_module() -> Module:
     themes = tuple(Theme(f"m1.t{k}", "m1", f"Theme {k}", f"Do thing {k} well.", (f"{k}. Part {k}",))
                    for k in (1, 2, 3))
-    items = tuple(Item(f"m1_q{k}_x", f"m1_test_q{k}_x", "m1", f"q{k}", "choice", f"Q{k}?",
-                       {"a": f"Alpha {k}", "b": f"Bravo {k}", "c": f"Charlie {k}", "d": f"Delta {k}"},
-                       1.0, (f"m1.t{k}",), (f"{k}. Part {k}",), key="b") for k in (1, 2, 3))
+    specs = [items.build({"id": f"m1_q{k}_x", "kind": "choice", "question": f"Q{k}?", "points": 1,
+                          "themes": [f"m1.t{k}"], "options": {
+                              "a": f"Alpha {k}", "b": f"Bravo {k}", "c": f"Charlie {k}",
+                              "d": f"Delta {k}"}}, "the tiny module") for k in (1, 2, 3)]
+    module_items = tuple(Item(spec, "b", (f"{k}. Part {k}",)) for k, spec in zip((1, 2, 3), specs))
     reflection = Reflection("m1_r1_x", "m1", "Reflection 1: a moment", 4.0, ("m1.t1", "m1.t2"),
                             ("1. Part 1", "2. Part 2"))
-    return Module("m1", "m1_tiny", "tiny", "A tiny module", items, (reflection,), themes)
+    return Module("m1", "m1_tiny", "tiny", "A tiny module", module_items, (reflection,), themes)
 
 
 #: Points per item for learners A..F (item 1, 2, 3). Totals: 3, 2, 2, 1, 0, 1.
@@ -221,7 +223,7 @@ def test_feedback_teaches_without_giving_answers(tiny):
     text = (tiny.out / "feedback" / "E.md").read_text()
     assert "Theme 1" in text and "section \"1. Part 1\"" in text and "Question 1" in text
     for item in tiny_module().items:
-        for option_text in item.options.values():
+        for option_text in item.spec.options.values():
             assert option_text not in text
     assert "still being graded" in text
     a_text = (tiny.out / "feedback" / "A.md").read_text()
@@ -321,7 +323,7 @@ def test_feedback_never_shows_a_key_hidden_test_or_option(course, monkeypatch):
         nb = notebooks.read(course_dir / "source" / module.folder / f"{module.notebook}.ipynb")
         secrets += hidden_text(nb)
         for item in module.items:
-            secrets += [text for text in content.item(item.id).get("options", {}).values()
+            secrets += [text for text in getattr(item.spec, "options", {}).values()
                         if not any(text in heading for heading in headings)]
             if isinstance(item.key, (dict, list, set)):   # a lone letter or number is no trace
                 secrets += [repr(item.key), json.dumps(item.key, default=sorted)]

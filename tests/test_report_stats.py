@@ -71,3 +71,17 @@ def test_rare_distractors_and_mastery():
     assert stats.rare(1, 40) and not stats.rare(2, 40)    # 2.5% is rare, 5% is not
     assert not stats.rare(0, 0)
     assert stats.mastery(3, 4) == 0.75 and stats.mastery(0, 0) is None
+
+
+def test_partial_scores_work_unchanged():
+    """Item scores are shares of the points, so partial credit enters p, r and D as it is."""
+    item = [1, 2 / 3, 1 / 3, 0, 1, 0.5]     # a multi-select item scored by its rule
+    rest = [8, 6, 4, 2, 7, 5]
+    assert stats.difficulty(item) == pytest.approx(3.5 / 6)
+    # by hand: item mean 7/12, rest mean 32/6; sums of products of deviations over squares
+    mx, my = sum(item) / 6, sum(rest) / 6
+    sxy = sum((x - mx) * (y - my) for x, y in zip(item, rest))
+    sxx, syy = sum((x - mx) ** 2 for x in item), sum((y - my) ** 2 for y in rest)
+    assert stats.point_biserial(item, rest) == pytest.approx(sxy / math.sqrt(sxx * syy))
+    # groups of 2: top by rest (8, 7) score 1 and 1; bottom (2, 4) score 0 and 1/3
+    assert stats.upper_lower(item, rest) == pytest.approx(1 - 1 / 6)

@@ -1,54 +1,46 @@
-"""Widgets driven through their Python API, with no browser."""
+"""The question widget for every item kind, driven through its Python API with no browser."""
 
-import ipywidgets as widgets
 import pytest
 
-from course import scenarios
 from course.answers import saved_answer
 from course.widgets.first_contact import FirstContactSimulator
 from course.widgets.question import Question, ask
 from course.widgets.setting_explorer import SettingExplorer
 
 from conftest import all_items
+from widget_kit import named_controls, perform, shown_text
 
-CONTROLS = (widgets.RadioButtons, widgets.Dropdown, widgets.ToggleButtons, widgets.Checkbox,
-            widgets.FloatText, widgets.IntProgress)
-
-
-def controls(widget):
-    """Every control inside a composite widget, however deeply nested."""
-    for child in getattr(widget, "children", ()):
-        if isinstance(child, CONTROLS):
-            yield child
-        yield from controls(child)
+CLICKABLE = [i for i in all_items() if i.widget]
 
 
-def sample_answer(item):
-    """A well-formed answer for any item (right or wrong does not matter here)."""
-    if item["kind"] == "choice":
-        return list(item["options"])[-1]
-    if item["kind"] == "multi":
-        return set(list(item["options"])[:2])
-    if item["kind"] == "match":
-        return {k: list(item["options"])[0] for k in item["keys"]}
-    if item["kind"] == "path":
-        return scenarios.for_item(item).first_path()
-    return item.get("min", 0)
-
-
-@pytest.mark.parametrize("item", [i for i in all_items() if i.get("widget", True)],
-                         ids=lambda it: it["id"])
-def test_a_click_is_saved_and_survives_a_new_kernel(in_tmp, item):
-    value = sample_answer(item)
-    q = ask(item["id"])
+@pytest.mark.parametrize("item", CLICKABLE, ids=lambda it: it.id)
+def test_clicks_give_the_answer_typed_and_it_survives_a_new_kernel(in_tmp, item):
+    """The kind's click script, played on its controls, gives exactly the value a learner would
+    type; it is saved at once and found again by a new widget (a restarted kernel)."""
+    value = item.samples()[-1]
+    q = ask(item.id)
     assert q.value is None
-    q.choose(value)
-    assert saved_answer(item["id"]) == value
+    perform(q, item.clicks(value))
+    assert q.value == value and saved_answer(item.id) == value
     assert "Saved" in q.feedback.value
-    # A restarted kernel (or the autograder) builds the widget again and finds the same answer.
-    again = Question(item["id"])
+    again = Question(item.id)
     assert again.value == value
-    assert saved_answer(item["id"]) == value
+    assert saved_answer(item.id) == value
+
+
+@pytest.mark.parametrize("item", CLICKABLE, ids=lambda it: it.id)
+def test_a_second_answer_replaces_the_first_unless_the_kind_locks(in_tmp, item):
+    first, second = item.samples()[0], item.samples()[1]
+    q = ask(item.id)
+    perform(q, item.clicks(first))
+    if item.LOCKS:   # played once: nothing is left to operate, now or after a restart
+        for widget in (q, Question(item.id)):
+            assert not [c for c in named_controls(widget) if not c.disabled]
+            assert "locked" in shown_text(widget)
+    else:
+        perform(q, item.clicks(second))
+    assert saved_answer(item.id) == (first if item.LOCKS else second)
+    assert Question(item.id).value == saved_answer(item.id)
 
 
 def test_restoring_a_saved_answer_does_not_rewrite_the_file(in_tmp):
@@ -62,7 +54,7 @@ def test_restoring_a_saved_answer_does_not_rewrite_the_file(in_tmp):
 def test_changing_a_choice_replaces_it(in_tmp):
     q = Question("m1_q2_approachable_manner")
     q.choose({"a", "b"})
-    q.boxes["b"].value = False   # exactly what unticking the box in the browser does
+    q.controls.boxes["b"].value = False   # exactly what unticking the box in the browser does
     assert saved_answer("m1_q2_approachable_manner") == {"a"}
 
 
@@ -96,27 +88,19 @@ def test_setting_explorer_shows_one_setting_or_all():
     assert "University campus" in ex.text_fallback()
 
 
-def test_every_widget_control_has_an_accessible_name(in_tmp):
-    for widget in (Question("m1_q1_point_of_contact"), Question("m1_q2_approachable_manner"),
-                   Question("m1_q6_every_setting"), FirstContactSimulator(), SettingExplorer()):
-        found = list(controls(widget))
-        assert found
-        for control in found:
-            assert control.description.strip(), f"{type(widget).__name__}: unnamed {type(control).__name__}"
-
-
 def test_a_number_question_starts_unanswered_and_parses_what_is_typed(in_tmp, monkeypatch):
-    from course import content
-    from course.widgets.question import parse_number
+    from course import items
+    from course.items.number import parse_number
     assert [parse_number(t) for t in ("", " 12 ", "3.5", "1,200", "twelve")] == \
         [None, 12, 3.5, 1200, "twelve"]
-    item = {"id": "m1_q9_count", "var": "q9", "kind": "number", "min": 0, "max": 100,
-            "integer": True, "question": "How many?"}
-    monkeypatch.setattr(content, "item", lambda item_id: item)
+    item = items.build({"id": "m1_q9_count", "kind": "number", "min": 0, "max": 100,
+                        "integer": True, "question": "How many?", "points": 1,
+                        "themes": ["m1.point-of-contact"]}, "a test")
+    monkeypatch.setattr(items, "item", lambda item_id: item)
     q = Question("m1_q9_count")
     assert q.value is None and "Not answered yet" in q.feedback.value
-    q.number.value = "7"
+    q.controls.box.value = "7"
     assert saved_answer("m1_q9_count") == 7 and "Saved: 7" in q.feedback.value
-    q.number.value = "7.5"
+    q.controls.box.value = "7.5"
     assert "whole number" in q.feedback.value
     assert Question("m1_q9_count").value == 7.5   # restored as typed

@@ -1,7 +1,8 @@
 """The course's content as data: the themes catalogue and each module's items and scenarios.
 
 Content lives in TOML files beside this module so that authors edit words, not code, and the
-files ship in the wheel. Everything here is public: no answer keys.
+files ship in the wheel. Everything here is public: no answer keys. Items are read into their
+typed specs by ``course.items``; scenarios by ``course.scenarios``.
 """
 
 from __future__ import annotations
@@ -63,16 +64,3 @@ def module_id_of(item_id: str) -> str:
 def module_content(module_id: str) -> dict:
     """The module's own content file, named after its folder (e.g. ``m1_first_contact.toml``)."""
     return load(module(module_id)["folder"])
-
-
-def items(module_id: str) -> list[dict]:
-    return module_content(module_id).get("item", [])
-
-
-def item(item_id: str) -> dict:
-    for it in items(module_id_of(item_id)):
-        if it["id"] == item_id:
-            return it
-    raise ContentError(
-        f"No item {item_id!r} in course/content/{module(module_id_of(item_id))['folder']}.toml."
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from course.grading import same_plain
 from course.report import stats
 from course.report.gather import ClassData
 from course.report.learner_answers import UNREADABLE
@@ -106,7 +105,7 @@ class Analysis:
         return self._overall.get(student, 0.0)
 
 
-def analyse(modules: list[Module], data: ClassData, answers_read: bool = True) -> Analysis:
+def analyse(modules: list[Module], data: ClassData) -> Analysis:
     present = [m for m in modules if m.folder in data.assignments]
     result = Analysis(present, data, [])
     for module in modules:
@@ -118,8 +117,7 @@ def analyse(modules: list[Module], data: ClassData, answers_read: bool = True) -
         subs = data.submitted(module.folder)
         _mastery(result, module, subs)
         _items(result, module, subs)
-        if answers_read:
-            _options(result, module, subs)
+        _options(result, module, subs)
         _scores(result, module, subs)
         _reflections(result, module, subs)
         if not subs:
@@ -134,10 +132,7 @@ def analyse(modules: list[Module], data: ClassData, answers_read: bool = True) -
     _theme_summaries(result)
     active = {s.student for m in present for s in data.submitted(m.folder)}
     result.learners = sorted(active, key=lambda s: (-result.overall(s), s))
-    if not answers_read:
-        result.warnings.append("Learners' answers were not read (no course directory was given), "
-                               "so option shares are left out.")
-    elif data.unreadable_answers:
+    if data.unreadable_answers:
         result.warnings.append(
             f"{data.unreadable_answers} typed answer{'s' * (data.unreadable_answers != 1)} could not "
             "be read as a plain value; they count as '(other)' in the option shares.")
@@ -196,76 +191,59 @@ def _items(result: Analysis, module: Module, subs) -> None:
 
 def _category(item: Item, value) -> list[tuple[str, str]]:
     """(part, option) pairs an answer counts towards in the option shares."""
-    parts = list(item.keys) if item.kind == "match" else [""]
+    parts = item.spec.report_parts()
     if value is None:
         return [(part, NO_ANSWER) for part in parts]
     if value is UNREADABLE:
         return [(part, OTHER) for part in parts]
-    if item.kind == "choice":
-        return [("", value if isinstance(value, str) and value in item.options else OTHER)]
-    if item.kind == "multi":
-        if isinstance(value, (set, frozenset, list, tuple)) and value and all(
-                isinstance(v, str) and v in item.options for v in value):
-            return [("", v) for v in sorted(set(value))]
-        return [("", OTHER)]
-    if item.kind == "match":
-        if not isinstance(value, dict):
-            return [(part, OTHER) for part in item.keys]
-        return [(part, value[part] if isinstance(value.get(part), str) and value[part] in
-                 item.options else (NO_ANSWER if part not in value else OTHER))
-                for part in item.keys]
-    # number, path and any later kind: the value itself, as a short label
-    label = given_label(value)
-    return [("", label if label is not None else OTHER)]
-
-
-#: Kinds whose answers are counted per option letter; for any other kind the values given are.
-LETTERED = ("choice", "multi", "match")
-
-
-def given_label(value) -> str | None:
-    """A short, exact label for a value given to a non-lettered item (4 and 4.0 differ, as in
-    grading); None for anything but a number or a list of short strings or numbers."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, (list, tuple)) and value and all(
-            isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= 40
-            for v in value) and len(value) <= 20:
-        return " > ".join(str(v) for v in value)
-    return None
+    try:
+        if item.spec.form_problem(value) is None:
+            return item.spec.report_category(value)
+    except Exception:  # a strange value the kind cannot read: counted as other
+        pass
+    return [(part, OTHER) for part in parts]
 
 
 def _options(result: Analysis, module: Module, subs) -> None:
     n = len(subs)
     for item in module.items:
+        spec = item.spec
         result.disagreements += _disagreements(item, subs)
         counts = Counter(pair for s in subs for pair in _category(item, s.answers.get(item.id)))
-        parts = list(item.keys) if item.kind == "match" else [""]
-        for part in parts:
-            key = item.key.get(part) if (item.kind == "match" and isinstance(item.key, dict)) \
-                else item.key
-            if item.kind in LETTERED:
-                choices = list(item.options)
-            else:   # the most common values given, and the key's place among them
+        for part in spec.report_parts():
+            choices = spec.report_choices(part)
+            if choices is None:   # the most common values given, and the key's place among them
                 given = sorted((o for p, o in counts if p == part and o not in (NO_ANSWER, OTHER)),
                                key=lambda o: (-counts[(part, o)], o))
                 choices = given[:8]
+                key_label = _key_label(item, part)
+                if key_label is not None and key_label not in choices:
+                    choices.append(key_label)
             for option in [*choices, NO_ANSWER, OTHER]:
                 count = counts.get((part, option), 0)
                 if option in (NO_ANSWER, OTHER) and not count:
                     continue
-                is_key = _is_key(item, key, option)
-                distractor = item.kind in LETTERED and option in item.options and not is_key
+                is_key = item.key is not None and spec.report_is_key(item.key, part, option)
+                distractor = spec.lettered and option not in (NO_ANSWER, OTHER) and not is_key
                 result.options.append(OptionShare(
-                    module, item, part, option, item.options.get(option, ""), count,
+                    module, item, part, option, spec.report_text(option), count,
                     count / n if n else 0.0, is_key, distractor,
-                    # a match item's options are shared by its parts, so an option unused for
-                    # one part is no weak distractor: rarity is judged for choice questions only
-                    distractor and item.kind in ("choice", "multi") and stats.rare(count, n)))
+                    distractor and spec.judges_distractors and stats.rare(count, n)))
+
+
+def _key_label(item: Item, part: str) -> str | None:
+    """The key's own label among a part's values (for kinds whose values are shown, not lettered)."""
+    try:
+        for p, option in item.spec.report_category(item.spec.solution(item.key)):
+            if p == part:
+                return option
+    except Exception:
+        return None
+    return None
 
 
 def _disagreements(item: Item, subs) -> int:
-    """Answers read from the files whose rightness differs from the grade the autograder gave
+    """Answers read from the files whose credit differs from the grade the autograder gave
     (say, an answer changed again in another cell): the option shares then deserve a second look."""
     if item.key is None:
         return 0
@@ -274,17 +252,13 @@ def _disagreements(item: Item, subs) -> int:
         value = sub.answers.get(item.id)
         if value is None or value is UNREADABLE or item.test_cell not in sub.grades:
             continue
-        if same_plain(value, item.key) != (item_score(sub, item) >= 1):
+        try:
+            share = item.spec.credit(value, item.key).share
+        except Exception:
+            share = 0.0
+        if abs(share - item_score(sub, item)) > 0.01:
             count += 1
     return count
-
-
-def _is_key(item: Item, key, option: str) -> bool:
-    if item.kind == "multi":
-        return isinstance(key, (set, frozenset, list, tuple)) and option in key
-    if item.kind not in LETTERED:
-        return key is not None and option == given_label(key)
-    return option == key
 
 
 def _scores(result: Analysis, module: Module, subs) -> None:

@@ -13,11 +13,15 @@ section added to the feedback page ``nbgrader generate_feedback`` made for each 
 from __future__ import annotations
 
 import re
-from html import escape
+from functools import lru_cache
 from pathlib import Path
+
+import mistune
+from markupsafe import Markup
 
 from course.report import stats
 from course.report.analysis import Analysis, item_score
+from course.report.page import environment
 
 
 def for_learner(a: Analysis, student: str) -> str:
@@ -43,6 +47,10 @@ def _module(a: Analysis, module, student: str) -> list[str]:
     if sub.late:
         lines.append("Submitted after the due date.")
     missed = [i for i in module.items if item_score(sub, i) < 1]
+
+    def named(item) -> str:   # a question partly right says so
+        return item.label + (" (partly right)" if item_score(sub, item) > 0 else "")
+
     weak, strong = [], []
     for theme in module.themes:
         value = a.theme_mastery(student, theme.id)
@@ -52,13 +60,13 @@ def _module(a: Analysis, module, student: str) -> list[str]:
     if weak:
         lines += ["", "**Themes to revisit**", ""]
         for theme, value in weak:
-            questions = [i.label for i in missed if theme.id in i.themes]
+            questions = [named(i) for i in missed if theme.id in i.themes]
             where = _sections(theme.sections, module)
             detail = f" (you missed {_join(questions)})" if questions else ""
             lines.append(f"- **{theme.title}**: {value:.0%} of its points{detail}. "
                          f"Revisit {where}. The aim: {_sentence(theme.outcome)}")
     elif missed:
-        lines += ["", f"You missed {_join([i.label for i in missed])}, but you have the themes "
+        lines += ["", f"You missed {_join([named(i) for i in missed])}, but you have the themes "
                   "well in hand overall."]
     else:
         lines += ["", "Every question right: well done."]
@@ -115,57 +123,16 @@ def safe_name(student: str) -> str:
 
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body {{ font-family: system-ui, sans-serif; max-width: 760px; margin: 0 auto; padding: 1.5rem;
-line-height: 1.5; color: #1a1a1a; }} h2 {{ border-bottom: 2px solid #0072B2; }}</style>
-</head><body>
-{body}
-</body></html>
-"""
 
-
-def _inline(text: str) -> str:
-    """Escaped text, then the two marks the notes use: **bold** and `code`."""
-    text = escape(text, quote=False)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+@lru_cache(maxsize=1)
+def _markdown():
+    # escape=True: raw HTML in a note (a learner id, an instructor's comment) is shown as text.
+    return mistune.create_markdown(escape=True)
 
 
 def to_html(markdown: str) -> str:
-    """The notes' own small Markdown (headings, paragraphs, bullets) as HTML. Everything is escaped
-    first, so a learner id or an instructor's comment is shown as text, never run as HTML."""
-    out, paragraph, in_list = [], [], False
-
-    def flush():
-        nonlocal in_list
-        if paragraph:
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-            paragraph.clear()
-        if in_list:
-            out.append("</ul>")
-            in_list = False
-
-    for line in markdown.splitlines():
-        if line.startswith("- "):
-            if paragraph:
-                flush()
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            out.append(f"<li>{_inline(line[2:])}</li>")
-        elif re.match(r"#{1,6} ", line):
-            flush()
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{_inline(line[level + 1:])}</h{level}>")
-        elif not line.strip():
-            flush()
-        else:
-            if in_list:
-                flush()
-            paragraph.append(line.strip())
-    flush()
-    return "\n".join(out) + "\n"
+    """A note's Markdown as HTML (mistune); everything in it is shown as text, never run as HTML."""
+    return _markdown()(markdown)
 
 
 def write_all(a: Analysis, folder: Path) -> list[Path]:
@@ -181,8 +148,8 @@ def write_all(a: Analysis, folder: Path) -> list[Path]:
         path = folder / f"{name}.md"
         path.write_text(text, encoding="utf-8")
         (folder / f"{name}.html").write_text(
-            PAGE.format(title=escape(f"Feedback for {student}"), body=to_html(text)),
-            encoding="utf-8")
+            environment().get_template("feedback.html.j2").render(
+                student=student, body=Markup(to_html(text))), encoding="utf-8")
         paths.append(path)
     return paths
 
@@ -194,11 +161,9 @@ GUIDE = re.compile(re.escape(GUIDE_START) + ".*?" + re.escape(GUIDE_END) + "\n?"
 
 def study_guide(a: Analysis, module, student: str) -> str:
     """The module's part of the learner's note, as an HTML section for nbgrader's feedback page."""
-    body = to_html("\n".join(_module(a, module, student)))
-    return (f"{GUIDE_START}\n<section id=\"course-study-guide\" style=\"max-width: 900px; "
-            "margin: 2rem auto; padding: 1rem 1.5rem; border: 2px solid #0072B2; "
-            "border-radius: 6px;\">\n<p><b>What to revisit</b> (from your course's report; it "
-            f"never shows answers)</p>\n{body}</section>\n{GUIDE_END}\n")
+    body = Markup(to_html("\n".join(_module(a, module, student))))
+    return environment().get_template("study_guide.html.j2").render(
+        start=Markup(GUIDE_START), end=Markup(GUIDE_END), body=body) + "\n"
 
 
 def add_to_nbgrader_feedback(a: Analysis, feedback_dir: Path) -> list[Path]:

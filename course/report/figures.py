@@ -221,7 +221,7 @@ def _box(x, y, w, h):
 
 
 def option_shares(a: Analysis, module) -> Rendered | None:
-    items = [s.item for s in a.items if s.module is module and s.item.kind in ("choice", "multi")]
+    items = [s.item for s in a.items if s.module is module and s.item.spec.judges_distractors]
     if not items:
         return None
     cols = min(3, len(items))

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from nbgrader.api import (Assignment, BaseCell, Comment, Course, Grade, GradeCell, Notebook, Student,
+from nbgrader.api import (Assignment, BaseCell, Comment, Grade, GradeCell, Notebook, Student,
                           SubmittedAssignment, SubmittedNotebook, TaskCell)
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from course.gradebook import existing_course
 from course.report import learner_answers
 
 
@@ -86,7 +85,6 @@ class AssignmentInfo:
 @dataclass
 class ClassData:
     db_url: str
-    course_id: str | None
     students: list                 # every student id in the gradebook, sorted
     assignments: dict              # name -> AssignmentInfo
     submissions: dict              # (student, assignment) -> Submission
@@ -115,12 +113,6 @@ def check_url(db_url: str) -> None:
                           "or `course grade`), or give the gradebook with --db-url.")
 
 
-def course_id(db_url: str) -> str | None:
-    """The gradebook's course id when it holds exactly one course (what nbgrader's tools expect)."""
-    check_url(db_url)
-    return existing_course(db_url)
-
-
 def read_gradebook(db_url: str) -> ClassData:
     check_url(db_url)
     engine = create_engine(db_url, future=True)
@@ -137,7 +129,6 @@ def read_gradebook(db_url: str) -> ClassData:
 
 
 def _read(db: Session, db_url: str) -> ClassData:
-    courses = db.execute(select(Course.id)).scalars().all()
     people = {sid: (last, first, email) for sid, last, first, email in db.execute(
         select(Student.id, Student.last_name, Student.first_name, Student.email))}
     students = sorted(people)
@@ -187,7 +178,7 @@ def _read(db: Session, db_url: str) -> ClassData:
         if sub is not None and cell in sub.grades and text.strip():
             sub.grades[cell].comment = text.strip()
 
-    return ClassData(db_url, courses[0] if len(courses) == 1 else None, students, assignments,
+    return ClassData(db_url, students, assignments,
                      {(s.student, s.assignment): s for s in by_id.values()}, people)
 
 
@@ -211,10 +202,3 @@ def read_answers(data: ClassData, modules, course_dir: Path, autograded: str = "
             sub.answers = learner_answers.read(folder, module)
             data.unreadable_answers += sum(a is learner_answers.UNREADABLE
                                            for a in sub.answers.values())
-
-
-def gather(db_url: str, modules, course_dir: Path | None) -> ClassData:
-    data = read_gradebook(db_url)
-    if course_dir is not None:
-        read_answers(data, modules, course_dir)
-    return data

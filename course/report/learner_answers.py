@@ -13,7 +13,7 @@ import json
 import warnings
 from pathlib import Path
 
-from course.answers import AnswerStore, from_json
+from course.answers import AnswerStore
 from course.nbgrader_ext import MAX_NOTEBOOK_BYTES
 from course.safe_files import read_regular
 
@@ -107,7 +107,7 @@ def _read(folder: Path, module) -> dict:
             if clicks is None:
                 clicks = _clicks(folder, module.id)
             raw = clicks.get(item.id)
-            state = None if raw is None else from_json({"kind": item.kind}, raw)
+            state = None if raw is None else item.spec.from_json(raw)
         elif state is _ABSENT:
             state = None
         out[item.id] = state

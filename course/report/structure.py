@@ -1,40 +1,60 @@
-"""What the report needs to know about each module, read from the instructor's source notebooks.
+"""What the report needs to know about each module: its items, their keys, where they are taught.
 
-Every graded cell of a source notebook carries the theme ids it assesses (``metadata.course.themes``
-on test cells with role ``item`` and on reflection cells), and every lesson cell names its section
-and the themes it teaches. From these the report maps each item to its themes and to the lesson
-sections a learner who missed it should revisit. Keys are read too, for the instructor's item
-analysis only; nothing written for learners uses them.
+Items are the specs of ``course.items`` (one model of an item, everywhere), with the instructor's
+key from ``source/<folder>/keys.toml`` for the item analysis only; nothing written for learners
+uses a key. From the source notebook the report reads the lesson sections (each lesson cell names
+its section and the themes it teaches) and the reflections, so each item can point a learner who
+missed it to the sections that teach its themes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from course import content, notebooks
+from course import content, items, keys, notebooks
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Item:
-    """An auto-graded item: its answer cell ``id`` and the graded test cell ``test_cell``."""
-    id: str
-    test_cell: str
-    module: str
-    var: str
-    kind: str
-    question: str
-    options: dict
-    points: float
-    themes: tuple
+    """An auto-graded item as the report sees it: its spec, its key, and the sections to revisit."""
+    spec: items.Item
+    key: object               # instructor only: never shown to learners
     sections: tuple
-    keys: dict = field(default_factory=dict)   # the things to match, for match items
-    key: object = None                         # instructor only: never shown to learners
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def test_cell(self) -> str:
+        return self.spec.test_id
+
+    @property
+    def module(self) -> str:
+        return self.spec.module
+
+    @property
+    def var(self) -> str:
+        return self.spec.var
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
 
     @property
     def label(self) -> str:
-        return f"Question {self.var[1:]}" if re.fullmatch(r"q\d+", self.var) else self.var
+        return self.spec.label
+
+    @property
+    def points(self) -> float:
+        return self.spec.points
+
+    @property
+    def themes(self) -> tuple:
+        """The themes its points count towards (none for a skill check)."""
+        return self.spec.mastery_themes
 
 
 @dataclass(frozen=True)
@@ -86,34 +106,26 @@ def load(root: Path) -> list[Module]:
 def module_from_source(root: Path, mod: dict) -> Module:
     nb = notebooks.read(notebooks.source_notebook(Path(root), mod))
     theme_sections, order = _theme_sections(nb), _section_order(nb)
-    answers = notebooks.answer_cells(nb)
-    items, reflections = [], []
+    key = keys.load(Path(root), mod)
+    module_items = tuple(Item(spec, key[spec.id], _sections_for(spec.themes, theme_sections, order))
+                         for spec in items.items(mod["id"]))
+    reflections = []
     previous_markdown = ""
     for cell in nb.cells:
         meta, grading = notebooks.course_meta(cell), notebooks.nbgrader_meta(cell)
         role = meta.get("role")
-        themes = tuple(meta.get("themes", ()))
-        sections = _sections_for(themes, theme_sections, order)
-        if role == "item":
-            spec = content.item(meta["item"])
-            answer = answers.get(meta["item"])
-            items.append(Item(
-                id=meta["item"], test_cell=grading["grade_id"], module=mod["id"], var=spec["var"],
-                kind=spec["kind"], question=spec.get("question", ""),
-                options=dict(spec.get("options", {})), keys=dict(spec.get("keys", {})),
-                points=float(grading.get("points", 0)), themes=themes, sections=sections,
-                key=notebooks.solution_value(answer) if answer is not None else None))
-        elif role == "reflection":
+        if role == "reflection":
+            themes = tuple(meta.get("themes", ()))
             reflections.append(Reflection(
                 id=grading["grade_id"], module=mod["id"], label=_heading(previous_markdown) or
                 grading["grade_id"], points=float(grading.get("points", 0)), themes=themes,
-                sections=sections))
+                sections=_sections_for(themes, theme_sections, order)))
         if cell.cell_type == "markdown" and role not in ("reflection", "rubric"):
             previous_markdown = cell.source
     themes = tuple(Theme(t["id"], mod["id"], t["title"], t.get("outcome", ""),
                          tuple(theme_sections.get(t["id"], ())))
                    for t in content.themes(mod["id"]))
-    return Module(mod["id"], mod["folder"], mod["notebook"], mod["title"], tuple(items),
+    return Module(mod["id"], mod["folder"], mod["notebook"], mod["title"], module_items,
                   tuple(reflections), themes)
 
 

@@ -24,37 +24,47 @@ from nbgrader.api import (Assignment, Comment, Grade, GradeCell, Gradebook, Note
                           SubmittedAssignment, SubmittedNotebook)
 from sqlalchemy import insert, select
 
-from course import content, scenarios
-from course import submissions as subs
+from course import items
 from course.build import scripts_first
+from course.items import earned, literal
 from course.report.structure import Item, Module, Reflection, Theme
 
 OPTIONS = {"a": "First option", "b": "Second option", "c": "Third option", "d": "Fourth option"}
-KINDS = ["choice", "choice", "multi", "choice", "match", "choice", "number", "choice"]
+#: One fictional item of each kind, as a content file and a keys file would give it (data, not
+#: code: a new kind needs only a line here to appear in the synthetic class).
+FICTIONAL = {
+    "choice": {"options": OPTIONS, "points": 1, "key": "b"},
+    "multi": {"options": OPTIONS, "points": 2, "key": ["a", "c"], "themes": 2},
+    "match": {"options": OPTIONS, "points": 2, "key": {"x": "a", "y": "b", "z": "c"},
+              "parts": {"x": "Thing x", "y": "Thing y", "z": "Thing z"}},
+    "order": {"options": OPTIONS, "points": 2, "key": ["c", "a", "d", "b"]},
+    "number": {"min": 0, "max": 10, "integer": True, "skill_check": True, "points": 1, "key": 4},
+}
+KINDS = ["choice", "choice", "multi", "choice", "match", "choice", "number", "order"]
 
 
-def modules(count: int = 5, items: int = 8, themes: int = 6, reflections: int = 2) -> list[Module]:
+def fictional_item(module: str, number: int, kind: str, theme_ids: list):
+    """The spec and key of a fictional item of ``kind`` (built and checked like a content file's)."""
+    table = dict(FICTIONAL[kind])
+    key, count = table.pop("key"), table.pop("themes", 1)
+    data = {"id": f"{module}_q{number}_item", "kind": kind, **table,
+            "question": f"Question {number} of module {module[1:]}",
+            "themes": [theme_ids[(number - 1 + t) % len(theme_ids)] for t in range(count)]}
+    spec = items.build(data, "course.report.synthetic")
+    return spec, spec.key_from_toml(key)
+
+
+def modules(count: int = 5, items_per_module: int = 8, themes: int = 6,
+            reflections: int = 2) -> list[Module]:
     """``count`` fictional modules ``m1``... with items of every kind, each tagged with themes."""
     out = []
     for k in range(1, count + 1):
         theme_ids = [f"m{k}.theme-{t}" for t in range(1, themes + 1)]
         sections = {t: (f"{i + 1}. Section on theme {i + 1}",) for i, t in enumerate(theme_ids)}
         module_items = []
-        for i in range(1, items + 1):
-            kind = KINDS[(i - 1) % len(KINDS)]
-            tagged = (theme_ids[(i - 1) % themes],) if kind != "multi" else \
-                (theme_ids[(i - 1) % themes], theme_ids[i % themes])
-            key, keys, options = {"choice": "b", "multi": {"a", "c"}, "number": 4,
-                                  "match": {"x": "a", "y": "b", "z": "c"}}[kind], {}, dict(OPTIONS)
-            if kind == "match":
-                keys = {"x": "Thing x", "y": "Thing y", "z": "Thing z"}
-            if kind == "number":
-                options = {}
-            module_items.append(Item(
-                id=f"m{k}_q{i}_item", test_cell=f"m{k}_test_q{i}_item", module=f"m{k}",
-                var=f"q{i}", kind=kind, question=f"Question {i} of module {k}", options=options,
-                points=2.0 if kind in ("multi", "match") else 1.0, themes=tagged,
-                sections=tuple(s for t in tagged for s in sections[t]), keys=keys, key=key))
+        for i in range(1, items_per_module + 1):
+            spec, key = fictional_item(f"m{k}", i, KINDS[(i - 1) % len(KINDS)], theme_ids)
+            module_items.append(Item(spec, key, tuple(s for t in spec.themes for s in sections[t])))
         module_reflections = [Reflection(
             id=f"m{k}_r{r}_reflection", module=f"m{k}", label=f"Reflection {r}", points=4.0,
             themes=tuple(theme_ids[(r - 1)::reflections]),
@@ -162,11 +172,11 @@ def write_answers(course_dir: Path, submissions: list[FakeSubmission]) -> None:
             source = f'{item.var} = saved_answer("{item.id}")\n'
             value = sub.answers.get(item.id)
             if value is not None and item.id in sub.typed:
-                source += f"{item.var} = {value!r}"
+                source += f"{item.var} = {literal(value)}"
             else:
                 source += "# YOUR ANSWER HERE"
                 if value is not None:
-                    clicks[item.id] = sorted(value) if isinstance(value, set) else value
+                    clicks[item.id] = item.spec.to_json(value)
             cells.append({"cell_type": "code", "execution_count": None, "id": item.id.replace("_", "-"),
                           "metadata": {"nbgrader": {"grade": False, "grade_id": item.id,
                                                     "locked": False, "schema_version": 3,
@@ -180,9 +190,13 @@ def write_answers(course_dir: Path, submissions: list[FakeSubmission]) -> None:
 
 
 def wrong(item: Item, rng: random.Random):
-    """A well-formed wrong answer, as the demo's learners give (course.submissions)."""
-    paths = scenarios.for_item(content.item(item.id)).paths() if item.kind == "path" else ()
-    return subs.wrong_value(item.kind, sorted(item.options), item.key, rng, paths)
+    """A well-formed wrong answer, as the demo's learners give (the item kind's own)."""
+    return item.spec.wrong(item.key, rng)
+
+
+def points_for(item: Item, value) -> float:
+    """What grading gives the answer (its kind's rule, partial credit included)."""
+    return earned(item.points, item.spec.credit(value, item.key).share)
 
 
 def random_class(mods: list[Module], learners: int, seed: int = 1,
@@ -204,8 +218,9 @@ def random_class(mods: list[Module], learners: int, seed: int = 1,
                     sub.points[item.id] = 0.0
                     continue
                 right = rng.random() < 1 / (1 + math.exp(difficulty[item.id] - ability))
-                sub.points[item.id] = item.points if right else 0.0
-                sub.answers[item.id] = item.key if right else wrong(item, rng)
+                answer = item.spec.solution(item.key) if right else wrong(item, rng)
+                sub.answers[item.id] = answer
+                sub.points[item.id] = points_for(item, answer)
                 if rng.random() < 0.5:
                     sub.typed.add(item.id)
             for r in module.reflections:

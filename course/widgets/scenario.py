@@ -4,9 +4,10 @@ At each step the learner reads what the other person says and how they are (a te
 in words), chooses a response, and first sees the consequence (what happens and how the person is
 now), then the coaching, then moves on. The scenario itself is data in ``course/content``.
 
-Used on its own for practice (with coaching), and inside a graded path question (``ask`` on a
-``path`` item), where the coaching is held back and each finished path is handed to the question,
-which saves it like any other clicked answer.
+Used on its own for practice (with coaching, the tension meter and as many restarts as the learner
+likes), and inside a graded path question (``ask`` on a ``path`` item) in graded mode: no meter, no
+calmer-or-tenser colouring, no coaching, no going back, and locked once it reaches an ending, whose
+path the question saves like any other clicked answer.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ def _tone(before: int, after: int) -> str:
 
 
 class ScenarioPlayer(CourseWidget):
-    """Play ``scenario_id`` of ``module``; ``on_complete(path)`` is called at every ending."""
+    """Play ``scenario_id`` of ``module``; ``on_complete(path)`` is called at every ending.
 
-    def __init__(self, scenario_id: str, module: str = "m5", coaching: bool = True,
+    ``graded``: played once for a grade (see the module docstring); practice otherwise.
+    """
+
+    def __init__(self, scenario_id: str, module: str = "m5", graded: bool = False,
                  on_complete=None):
         super().__init__()
         self.scenario = scenarios.scenario(module, scenario_id)
-        self.show_coaching = coaching
+        self.graded = graded
+        self.show_coaching = not graded
         self.on_complete = on_complete
         s = self.scenario
         intro = widgets.HTML(
@@ -54,9 +59,15 @@ class ScenarioPlayer(CourseWidget):
         self.restart_button = widgets.Button(description="Start again",
                                              tooltip="Play the scenario again from the beginning")
         self.restart_button.on_click(self._on_restart)
-        self.children = [intro, widgets.HBox([self.meter, self.mood]), self.transcript, self.says,
-                         self.options, self.consequence, self.coaching,
-                         widgets.HBox([self.next_button, self.restart_button])]
+        self.status = widgets.HTML()
+        if graded:
+            # Nothing that grades each step for the learner, and no way back.
+            self.children = [intro, self.transcript, self.says, self.options, self.consequence,
+                             self.next_button, self.status]
+        else:
+            self.children = [intro, widgets.HBox([self.meter, self.mood]), self.transcript,
+                             self.says, self.options, self.consequence, self.coaching,
+                             widgets.HBox([self.next_button, self.restart_button])]
         self.restart()
 
     # -- the Python API (what the buttons do, for tests and demonstrations) -----------------------
@@ -77,13 +88,22 @@ class ScenarioPlayer(CourseWidget):
         """How the other person is now, in a word (e.g. ``"agitated"``)."""
         return self.scenario.nodes[self.node]["state"]
 
+    @property
+    def locked(self) -> bool:
+        """A graded run that has reached its ending: nothing can change it any more."""
+        return self.graded and self.finished
+
     def restart(self) -> None:
+        if self.graded and (getattr(self, "_path", None) or getattr(self, "_pending", None)):
+            raise ValueError("A graded scenario is played once: it cannot start again.")
         self._path, self._visited, self._pending = [], [self.scenario.start], None
         self._draw()
 
     def pick(self, letter: str) -> None:
         """Choose a response at this step: shows the consequence (and coaching), not yet the next step."""
         choices = self.scenario.choices(self.node)
+        if self._pending is not None:
+            raise ValueError("A response is already chosen at this step: continue first.")
         if letter not in choices:
             where = "the scenario has ended" if not choices else \
                 f"choose one of {', '.join(choices)}"
@@ -107,7 +127,8 @@ class ScenarioPlayer(CourseWidget):
         self.advance()
 
     def play(self, path, notify: bool = True) -> None:
-        """Play a whole path from the start; a path that does not fit changes nothing."""
+        """Play a whole path from the start; a path that does not fit changes nothing (nor does
+        anything, once a graded run has begun)."""
         self.scenario.walk(path)   # raises ValueError with the reason, before anything moves
         callback, self.on_complete = self.on_complete, (self.on_complete if notify else None)
         try:
@@ -153,6 +174,10 @@ class ScenarioPlayer(CourseWidget):
             self.consequence.value, self.coaching.value = self._after_pick_html()
             if self.finished:
                 self.consequence.value = self._ending_html()
+            self.status.value = feedback_html(
+                "This graded scenario is finished and locked: your path is saved as your answer."
+                if self.locked else "Graded: each response is final, and the run is played once.",
+                "info") if self.graded else ""
             self.next_button.disabled = self._pending is None
             self.next_button.layout.display = None if choices else "none"
             nxt = choices.get(self._pending, {}).get("next") if self._pending else None
@@ -166,6 +191,8 @@ class ScenarioPlayer(CourseWidget):
             return "", ""
         s = self.scenario
         choice = s.choices(self.node)[self._pending]
+        if self.graded:   # what happens, in words only: no state, no colour, no coaching
+            return feedback_html(f"What happens: {choice['consequence']}", "info"), ""
         before, after = s.state_index(self.node), s.state_index(choice["next"])
         now = s.nodes[choice["next"]]["state"]
         change = ("calmer" if after < before else "more tense" if after > before else "no calmer")
@@ -189,23 +216,26 @@ class ScenarioPlayer(CourseWidget):
         s, rows = self.scenario, []
         for step, (node_id, letter) in enumerate(zip(self._visited, self._path), start=1):
             choice = s.choices(node_id)[letter]
-            rows.append(f"<li><i>{html.escape(s.person)} ({html.escape(s.nodes[node_id]['state'])}):"
+            state = "" if self.graded else f" ({html.escape(s.nodes[node_id]['state'])})"
+            rows.append(f"<li><i>{html.escape(s.person)}{state}:"
                         f"</i> {html.escape(s.nodes[node_id]['says'])}<br><b>You ({letter}):</b> "
                         f"{html.escape(choice['text'])}<br>{html.escape(choice['consequence'])}</li>")
         return f"<ol>{''.join(rows)}</ol>" if rows else ""
 
     def text_fallback(self) -> str:
         s = self.scenario
-        lines = [f"{s.title} (needs widgets). {s.setting} Fictional people and scene.",
-                 f"States, calmest first: {', '.join(s.states)}. It starts at step {s.start!r}."]
+        lines = [f"{s.title} (needs widgets). {s.setting} Fictional people and scene."]
+        lines.append(f"It starts at step {s.start!r}." if self.graded else
+                     f"States, calmest first: {', '.join(s.states)}. It starts at step {s.start!r}.")
         for node_id, node in s.nodes.items():
-            lines.append(f"[{node_id}] {s.person} ({node['state']}): {node['says']}")
+            state = "" if self.graded else f" ({node['state']})"
+            lines.append(f"[{node_id}] {s.person}{state}: {node['says']}")
             for letter, choice in s.choices(node_id).items():
                 lines.append(f"  {letter}) {choice['text']} -> [{choice['next']}] "
                              f"{choice['consequence']}")
                 if self.show_coaching and choice.get("coaching"):
                     lines.append(f"     Coaching: {choice['coaching']}")
-            if s.is_ending(node_id):
+            if s.is_ending(node_id) and not self.graded:
                 lines.append(f"  Ending: {node['outcome']}")
         return "\n".join(lines)
 

@@ -17,7 +17,8 @@ import shutil
 
 import pytest
 
-from browser_kit import BIN, Server, artifacts, chromium_session, free_port, stop_servers_on_sigterm
+from browser_kit import BIN, Server, artifacts, chromium_session, stop_servers_on_sigterm
+from conftest import free_port
 from course.build import nbgrader
 from course.gradebook import open_gradebook
 from hostile_cases import FOLDER, NAME, build_cases

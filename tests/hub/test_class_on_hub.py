@@ -20,10 +20,11 @@ from urllib.parse import quote
 import pytest
 
 from browser_kit import (BIN, Server, artifacts, asked_item, cells_with_role, chromium_session,
-                         command, free_port, run_all, save, stop_servers_on_sigterm,
+                         command, perform, run_all, save, stop_servers_on_sigterm,
                          wait_for_notebook, write_lab_overrides)
-from conftest import ROOT
-from course import content, notebooks
+from conftest import ROOT, free_port
+from course import items, notebooks
+from course.items import literal
 from course.build import scratch_course, scripts_first
 from course.submissions import keys, points
 
@@ -171,19 +172,8 @@ def answer_by_clicking(page, nb: dict, answers: dict) -> None:
         item_id = asked_item(nb, index)
         out = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
         out.scroll_into_view_if_needed()
-        key, item = answers[item_id], content.item(item_id)
-        if item["kind"] == "choice":
-            out.get_by_role("radio", name=re.compile(rf"^{key}\) ")).check()
-        elif item["kind"] == "multi":
-            for letter in sorted(key):
-                out.get_by_role("checkbox", name=re.compile(rf"^{letter}\) ")).check()
-        elif item["kind"] == "match":
-            for k, letter in key.items():
-                menu = out.get_by_role("combobox", name=item["keys"][k], exact=True)
-                text = next(o for o in menu.locator("option").all_inner_texts()
-                            if o.startswith(f"{letter})"))
-                menu.select_option(label=text)
-        expect(out.get_by_role("status")).to_contain_text("Saved:")
+        perform(out, items.item(item_id).clicks(answers[item_id]))
+        expect(out.get_by_role("status").last).to_contain_text("Saved:")
 
 
 def answer_by_typing(page, nb: dict, answers: dict) -> None:
@@ -191,13 +181,13 @@ def answer_by_typing(page, nb: dict, answers: dict) -> None:
         meta = cell["metadata"].get("nbgrader", {})
         if not meta.get("solution") or meta.get("grade_id") not in answers:
             continue
-        var = content.item(meta["grade_id"])["var"]
+        var = items.item(meta["grade_id"]).var
         editor = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content")
         editor.scroll_into_view_if_needed()
         editor.click()
         page.keyboard.press("Control+End")
         page.keyboard.press("Enter")
-        page.keyboard.insert_text(f"{var} = {answers[meta['grade_id']]!r}")
+        page.keyboard.insert_text(f"{var} = {literal(answers[meta['grade_id']])}")
         page.keyboard.press("Escape")
 
 
