@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from course import content, items, keys, verdicts
+from course import content, items, keys, verdicts, wire
 from course.grading import WrongAnswer, expect
 from course.items import KINDS, ContentError, earned
 
@@ -148,7 +148,7 @@ def test_the_grader_records_partial_credit_where_nbgrader_reads_it():
     item_id = "m1_q2_approachable_manner"
     expectation = verdicts.Expectation(item_id, "q2", {"a", "b", "e"})
     report = {"output_type": "display_data", "metadata": {}, "data": {
-        verdicts.ANSWER_MIME: {"item": item_id, "value": verdicts.encode({"a", "b"})}}}
+        wire.ANSWER_MIME: {"item": item_id, "value": wire.encode({"a", "b"})}}}
     verdict = verdicts.judge([expectation], [report])
     assert verdict.passed and verdict.partial and verdict.share == pytest.approx(2 / 3)
     cell = nbformat.v4.new_code_cell("", metadata={"nbgrader": {
