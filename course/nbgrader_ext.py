@@ -144,9 +144,10 @@ class SafeNotebookExporter(NotebookExporter):
             if notes:
                 nb.cells.insert(0, nbformat.v4.new_markdown_cell(
                     "Note from grading: " + "; ".join(notes) + "."))
+            guarded = MARK_ERRORS if Protections(config=self.config).canonical_metadata else ()
             try:
                 return self.from_notebook_node(nb, resources=resources, **kw)
-            except MARK_ERRORS as err:
+            except guarded as err:
                 reason = f"its grading marks could not be read ({type(err).__name__})"
                 nb = nbformat.v4.new_notebook()
         self.log.warning("Cannot grade %s: %s; it scores zero.", filename, reason)

@@ -102,8 +102,6 @@ class SafeExecute(Execute):
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
             self._judge_all(nb)
-            # A kernel that died is never shut down by nbclient: release its sandbox here.
-            getattr(self.km, "release", lambda: None)()
         return nb, resources
 
     async def async_start_new_kernel_client(self):

@@ -152,7 +152,8 @@ def test_nothing_is_left_behind_on_the_host(graded):
     """No sandbox, mirror or scratch folder outlives grading, and the attacks that write
     everything they can wrote nothing to the host's disk or shared memory beyond a small bound."""
     *_, tmp, grown = graded
-    assert sorted(p.name for p in tmp.iterdir()) == []
+    left = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*"))
+    assert not left, f"left in the grader's temp folder: {left[:20]}"
     assert grown["disk"] < HOST_GROWTH_BOUND, f"the host's disk grew by {grown['disk'] >> 20} MB"
     assert grown["shm"] < 16 << 20, f"the host's /dev/shm grew by {grown['shm'] >> 20} MB"
 

@@ -91,4 +91,4 @@ def test_collect_never_turns_a_planted_link_into_a_file_only_unprotected(
         assert not leaked and not any(p.is_symlink() for p in (course / "submitted").rglob("*"))
         assert (eve / "timestamp.txt").is_file()
         assert "is a link" in proc.stderr and "Not collected" in proc.stderr
-        assert not (course / "submitted" / "mal").exists()
+        assert not (course / "submitted" / "mal" / FOLDER).exists()

@@ -255,6 +255,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not restart:
             self.release()
 
+    # jupyter_client's public name is bound to its own coroutine, not to an override (nbclient
+    # calls it for a kernel that died, which is never shut down).
+    cleanup_resources = _async_cleanup_resources
+
     def release(self) -> None:
         """End the sandbox and remove everything it had on the host; safe to call twice.
 
