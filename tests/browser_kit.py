@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from conftest import ROOT
 
@@ -207,21 +207,17 @@ def asked_item(nb: dict, index: int) -> str:
 def perform(output, steps) -> None:
     """Do what an item kind's click script says (``Item.clicks``), by ARIA role, in the page: the
     same script the headless widget tests play on the Python widget."""
-    chosen = None
     for step in steps:
         role = step["role"]
         if role == "button":
             output.get_by_role("button", name=re.compile(step["name"])).click()
-            if chosen is not None:
-                # The next step redraws the choices: wait for it, or the next radio found may
-                # be the old step's, and its Continue would stay disabled.
-                output.page.wait_for_function("el => !el.isConnected || !el.checked", arg=chosen)
-                chosen = None
             continue
         target = output.get_by_role(role).nth(step.get("index", 0))
+        # A scenario disables its choices once one is picked, until the next step draws its own:
+        # an enabled radio is this step's. (check() alone returns at once on a checked radio.)
+        expect(target).to_be_enabled()
         if role == "radio":
             target.check()
-            chosen = target.element_handle()
         elif role == "checkbox":
             target.set_checked(step["checked"])
         elif role == "combobox":

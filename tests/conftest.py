@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import socket
 from pathlib import Path
 
@@ -75,6 +77,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def host_disk(tmp_path_factory, *, measuring: bool):
+    """Keep the tests that measure the host's disk apart from those that fill it on purpose.
+
+    The hostile gradings check that the disk did not grow while they ran (``measuring``: they may
+    run together); the bare clone's .venv adds about 800 MB and goes again, so it runs alone. The
+    lock file is shared by every xdist worker of one run.
+    """
+    lock = tmp_path_factory.getbasetemp().parent / "host-disk.lock"
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if measuring else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def pytest_collection_modifyitems(items):

@@ -27,7 +27,7 @@ from course import submissions as subs
 from course.build import nbgrader, scratch_course, scripts_first
 from course.gradebook import db_url, scores
 
-from conftest import ROOT
+from conftest import ROOT, host_disk
 from hostile_cases import FOLDER, HONEST, NAME, build_cases, reasons, write
 
 
@@ -114,9 +114,10 @@ def graded(request, generated, listener, tmp_path_factory):
     write(course / "submitted" / HONEST[1] / FOLDER, subs.typed(release, {}), clicks=keys)
     before = {s: digest(course / "submitted" / s) for s in HONEST}
     tmp = tmp_path_factory.mktemp("grader-tmp")
-    usage = host_usage(tmp)
-    log = run_grader(grader, course, tmp)
-    grown = {k: v - usage[k] for k, v in host_usage(tmp).items()}
+    with host_disk(tmp_path_factory, measuring=True):
+        usage = host_usage(tmp)
+        log = run_grader(grader, course, tmp)
+        grown = {k: v - usage[k] for k, v in host_usage(tmp).items()}
     print(log[-5000:])
     return course, cases, before, scores(db_url(course), FOLDER), tmp, grown
 

@@ -292,13 +292,18 @@ BOMB = "from IPython.display import display\ndisplay({'text/plain': 'x' * (300 <
 
 
 def grader_peak_mb(off: str | None) -> tuple[int, str]:
-    """Run the bomb in a fresh grader process; (its peak memory in MB, what it reported)."""
+    """Run the bomb in a fresh grader process; (its peak memory in MB, what it reported).
+
+    The peak is the process image's own (VmHWM): getrusage's ru_maxrss also counts the parent's
+    pages at the fork before exec, so under xdist it would measure the test worker instead.
+    """
     script = textwrap.dedent(f"""
-        import resource, sys
+        import re, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_sandbox import run, config
         out, km = run({BOMB!r}, config({off!r}, memory_mb=3072))
-        print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        status = open("/proc/self/status").read()
+        print("PEAK", int(re.search(r"VmHWM:\\s*(\\d+)", status).group(1)) // 1024)
         print("ENDING", km.ending())
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

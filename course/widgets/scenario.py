@@ -167,9 +167,13 @@ class ScenarioPlayer(CourseWidget):
             self.says.value = (f"<p><b>{html.escape(s.person)}:</b> "
                                f"{html.escape(node['says'])}</p>")
             choices = s.choices(self.node)
-            self.options.options = [(f"{k}) {c['text']}", k) for k, c in choices.items()]
-            self.options.value = self._pending
-            self.options.disabled = self._pending is not None
+            # One message for the new choices: setting the options alone selects the first one
+            # for a moment (ipywidgets does), which a page or a screen reader would see, and the
+            # choices must be redrawn before the Continue button below can change.
+            with self.options.hold_sync():
+                self.options.options = [(f"{k}) {c['text']}", k) for k, c in choices.items()]
+                self.options.value = self._pending
+                self.options.disabled = self._pending is not None
             self.options.layout.display = None if choices else "none"
             self.consequence.value, self.coaching.value = self._after_pick_html()
             if self.finished:
