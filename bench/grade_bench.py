@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course import content, demo, grade, keys, notebooks  # noqa: E402
+from course import class_grader, content, demo, keys, notebooks  # noqa: E402
 from course import submissions as subs  # noqa: E402
 from course.build import nbgrader, scratch_course  # noqa: E402
 from course.gradebook import db_url, scores  # noqa: E402
@@ -80,10 +80,10 @@ def main() -> None:
         ours = Path(tmp) / "ours"
         shutil.copytree(base, ours)
         start = time.perf_counter()
-        summary = grade.grade(ours, [FOLDER], jobs=args.jobs, force=True, progress=False)
+        summary = class_grader.grade(ours, [FOLDER], jobs=args.jobs, force=True, progress=False)
         ours_s = time.perf_counter() - start
         if not summary.ok:
-            sys.exit(grade.report(summary))
+            sys.exit(class_grader.report(summary))
 
         floor = floor_seconds(base)
         a = {s: v["auto"] for s, v in scores(db_url(stock), FOLDER).items()}

@@ -76,7 +76,7 @@ def test_source(item: Item, key) -> str:
         f'"""{item.label}: checks that your answer is well-formed (not whether it is right)."""',
         f'check_answer("{item.id}", {item.var})',
         "### BEGIN HIDDEN TESTS",
-        "from course.grading import expect",
+        "from course.hidden_tests import expect",
         f'expect("{item.id}", {item.var}, {literal(key)})',
         "### END HIDDEN TESTS"])
 

@@ -55,10 +55,10 @@ def cmd_demo(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from course import grade as grade_mod
+    from course import class_grader
     root = find_root(Path.cwd())
-    summary = grade_mod.grade(root, args.assignments, args.student, args.jobs, args.force)
-    print(grade_mod.report(summary))
+    summary = class_grader.grade(root, args.assignments, args.student, args.jobs, args.force)
+    print(class_grader.report(summary))
     return 0 if summary.ok else 1
 
 

@@ -181,12 +181,12 @@ def write_timestamp(folder: Path, when: datetime) -> None:
 
 def autograde(course_dir: Path, folders: list[str], count: int) -> None:
     """Autograde every submission in parallel and sandboxed, as `course grade` does."""
-    from course import grade as grade_mod
+    from course import class_grader
     print(f"Autograding {count} submissions with `course grade` (parallel, sandboxed)...",
           flush=True)
-    summary = grade_mod.grade(course_dir, folders, progress=False)
+    summary = class_grader.grade(course_dir, folders, progress=False)
     if not summary.ok:
-        raise BuildError("Autograding the demo class failed:\n" + grade_mod.report(summary))
+        raise BuildError("Autograding the demo class failed:\n" + class_grader.report(summary))
     print(f"  graded {len(summary.graded)} in {summary.seconds:.0f} s", flush=True)
 
 

@@ -64,7 +64,7 @@ def parse(source: str) -> tuple[str, list[Expectation]]:
 
 def execution_source(visible: str, expectations: list[Expectation]) -> str:
     """What the kernel runs instead: the visible check, then one report per item, no keys."""
-    lines = [visible.rstrip(), "from course.grading import emit as _course_emit"]
+    lines = [visible.rstrip(), "from course.hidden_tests import emit as _course_emit"]
     lines += [f"_course_emit({e.item_id!r}, {e.expression})" for e in expectations]
     return "\n".join(lines) + "\n"
 

@@ -1,6 +1,6 @@
 """The answer report's wire format: a plain value as tagged JSON, and back.
 
-The kernel side (``course.grading.emit``) encodes; the grader side (``course.verdicts``) decodes,
+The kernel side (``course.hidden_tests.emit``) encodes; the grader side (``course.verdicts``) decodes,
 strictly. Kept apart from both so that neither imports the other.
 """
 

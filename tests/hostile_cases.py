@@ -114,10 +114,10 @@ _ip.showtraceback = lambda *a, **k: None
 '''
 
 PATCHER = r'''
-import builtins, course.grading, course.verdicts
-course.grading.expect = lambda *a, **k: None
-course.grading.same_plain = lambda *a, **k: True
-course.grading.emit = lambda *a, **k: None
+import builtins, course.hidden_tests, course.verdicts
+course.hidden_tests.expect = lambda *a, **k: None
+course.hidden_tests.same_plain = lambda *a, **k: True
+course.hidden_tests.emit = lambda *a, **k: None
 builtins.AssertionError = type("Nope", (Exception,), {})
 '''
 

@@ -11,7 +11,7 @@ import os
 import pytest
 from nbgrader.api import Gradebook
 
-from course import course_config, grade
+from course import class_grader, course_config
 from course.build import scripts_first
 
 ASSIGNMENT, NOTEBOOK = "m1_first_contact", "first_contact"
@@ -37,7 +37,7 @@ def course(tmp_path, monkeypatch):
 
 
 def plan(root, force=False):
-    tasks, skipped, problems = grade.plan(course_config.load(root), [ASSIGNMENT], None, force)
+    tasks, skipped, problems = class_grader.plan(course_config.load(root), [ASSIGNMENT], None, force)
     assert not problems
     return sorted(t.student for t in tasks), sorted(t.student for t in skipped)
 
@@ -45,11 +45,11 @@ def plan(root, force=False):
 def record_graded(root, student):
     """What a finished grading leaves: the gradebook row and the fingerprint marker."""
     cfg = course_config.load(root)
-    tasks, _, _ = grade.plan(cfg, [ASSIGNMENT], [student], True)
+    tasks, _, _ = class_grader.plan(cfg, [ASSIGNMENT], [student], True)
     with Gradebook(cfg.db_url, "demo") as gb:
         gb.add_student(student)
         gb.add_submission(ASSIGNMENT, student)
-    marker = cfg.autograded / student / ASSIGNMENT / grade.MARKER
+    marker = cfg.autograded / student / ASSIGNMENT / class_grader.MARKER
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"fingerprint": tasks[0].fingerprint}))
 
@@ -84,8 +84,8 @@ def test_a_regenerated_assignment_regrades_everyone(course):
 
 def test_a_marker_without_a_gradebook_row_is_not_trusted(course):
     cfg = course_config.load(course)
-    tasks, _, _ = grade.plan(cfg, [ASSIGNMENT], ["ada"], True)
-    marker = cfg.autograded / "ada" / ASSIGNMENT / grade.MARKER
+    tasks, _, _ = class_grader.plan(cfg, [ASSIGNMENT], ["ada"], True)
+    marker = cfg.autograded / "ada" / ASSIGNMENT / class_grader.MARKER
     marker.parent.mkdir(parents=True)
     marker.write_text(json.dumps({"fingerprint": tasks[0].fingerprint}))
     assert plan(course) == (["ada", "bea"], [])
@@ -93,7 +93,7 @@ def test_a_marker_without_a_gradebook_row_is_not_trusted(course):
 
 def test_a_marker_that_is_a_link_or_garbage_is_not_trusted(course):
     record_graded(course, "ada")
-    marker = course / "autograded" / "ada" / ASSIGNMENT / grade.MARKER
+    marker = course / "autograded" / "ada" / ASSIGNMENT / class_grader.MARKER
     marker.write_text("not json")
     assert plan(course) == (["ada", "bea"], [])
 

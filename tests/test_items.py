@@ -10,7 +10,7 @@ import pytest
 from nbgrader.utils import determine_grade
 
 from course import content, items, keys, verdicts, wire
-from course.grading import WrongAnswer, expect
+from course.hidden_tests import WrongAnswer, expect
 from course.items import KINDS, ContentError, earned
 
 from conftest import ROOT, all_items

@@ -78,7 +78,7 @@ def test_the_decoder_refuses_anything_but_its_own_encoding():
 
 
 def test_hidden_tests_may_only_call_expect_with_literals():
-    ok = ('check_answer("m0_q1_x", q1)\n### BEGIN HIDDEN TESTS\nfrom course.grading import expect\n'
+    ok = ('check_answer("m0_q1_x", q1)\n### BEGIN HIDDEN TESTS\nfrom course.hidden_tests import expect\n'
           'expect("m0_q1_x", q1, "b")\n### END HIDDEN TESTS\n')
     visible, expectations = parse(ok)
     assert "HIDDEN" not in visible and expectations == [Expectation("m0_q1_x", "q1", "b")]

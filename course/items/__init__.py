@@ -86,10 +86,10 @@ def item(item_id: str) -> Item:
 
 def credit(item_id: str, value, key) -> Credit:
     """What grading gives ``value`` for the item, by its kind's rule. An id the course does not
-    know is compared all-or-nothing (``course.grading.same_plain``)."""
+    know is compared all-or-nothing (``course.hidden_tests.same_plain``)."""
     try:
         spec = item(item_id)
     except ContentError:
-        from course.grading import same_plain
+        from course.hidden_tests import same_plain
         return FULL if same_plain(value, key) else NONE
     return spec.credit(value, key)

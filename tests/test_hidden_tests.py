@@ -2,7 +2,7 @@
 
 import pytest
 
-from course.grading import NotAnswered, WrongAnswer, expect, same_plain
+from course.hidden_tests import NotAnswered, WrongAnswer, expect, same_plain
 
 
 class AlwaysEqual:
