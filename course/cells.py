@@ -14,6 +14,7 @@ and run ``course build``: the placeholder becomes the item's cells.
 
 from __future__ import annotations
 
+import copy
 import re
 
 import nbformat
@@ -26,6 +27,10 @@ SCHEMA = 3  # nbgrader's cell metadata schema version
 PLACEHOLDER = re.compile(r"^\{\{\s*item\s+(\S+)\s*\}\}$")
 #: The roles of an item's generated cells, in order.
 ROLES = ("prompt", "ask", "answer", "item")
+#: Cells that only call the package. Officers should see a lesson, not code: JupyterLab hides
+#: these inputs (``jupyter.source_hidden``), and a learner can still open one by clicking it.
+HIDDEN_INPUT_ROLES = ("setup", "try", "ask", "item")
+HIDDEN_INPUT = {"source_hidden": True}
 
 
 def _nbgrader(grade_id: str, *, grade=False, solution=False, locked=False, points=None) -> dict:
@@ -73,7 +78,7 @@ def answer_source(item: Item, key) -> str:
 
 def test_source(item: Item, key) -> str:
     return "\n".join([
-        f'"""{item.label}: checks that your answer is well-formed (not whether it is right)."""',
+        f'"""{item.label}: checks that your answer can be marked (not whether it is right)."""',
         f'check_answer("{item.id}", {item.var})',
         "### BEGIN HIDDEN TESTS",
         "from course.hidden_tests import expect",
@@ -90,6 +95,7 @@ def item_cells(item: Item, key) -> list:
     if item.widget:
         cells.append(new_code(f'ask("{item.id}")', id=f"{slug}-ask", metadata={
             "course": {"item": item.id, "role": "ask", "themes": list(item.themes)},
+            "jupyter": dict(HIDDEN_INPUT),
             "nbgrader": _nbgrader(f"{item.id}-ask", locked=True)}))
     cells.append(new_code(answer_source(item, key), id=slug, metadata={
         "course": {"item": item.id, "role": "answer"},
@@ -98,7 +104,7 @@ def item_cells(item: Item, key) -> list:
     if item.skill_check:
         test_meta["skill_check"] = True
     cells.append(new_code(test_source(item, key), id=_slug(item.test_id), metadata={
-        "course": test_meta,
+        "course": test_meta, "jupyter": dict(HIDDEN_INPUT),
         "nbgrader": _nbgrader(item.test_id, grade=True, locked=True, points=item.points)}))
     return cells
 
@@ -115,15 +121,26 @@ def placed_item(cell) -> str | None:
     return None
 
 
+def with_hidden_input(cell):
+    """The cell, with its input hidden when it only calls the package (a copy if that changes it)."""
+    if course_meta(cell).get("role") not in HIDDEN_INPUT_ROLES or \
+            cell.get("metadata", {}).get("jupyter", {}).get("source_hidden") is True:
+        return cell
+    cell = copy.deepcopy(cell)
+    cell.metadata.setdefault("jupyter", {}).update(HIDDEN_INPUT)
+    return cell
+
+
 def sync(nb, module: dict, keys: dict, where: str = ""):
-    """A copy of ``nb`` whose item cells are freshly generated, in the places they hold now."""
+    """A copy of ``nb`` whose item cells are freshly generated, in the places they hold now, and
+    whose other cells that only call the package have their input hidden."""
     specs = {it.id: it for it in items.items(module["id"])}
     where = where or f"source/{module['folder']}/{module['notebook']}.ipynb"
     out, placed, previous = [], [], None
     for cell in nb.cells:
         item_id = placed_item(cell)
         if item_id is None:
-            out.append(cell)
+            out.append(with_hidden_input(cell))
             previous = None
             continue
         if item_id not in specs:

@@ -48,7 +48,26 @@ def test_check_answer_prints_one_plain_line_and_returns_nothing(in_tmp, capsys):
     assert "not answered yet" in capsys.readouterr().out
     assert check_answer("m1_q1_point_of_contact", "c") is None
     out = capsys.readouterr().out
-    assert out.startswith("✓") and out.count("\n") == 1 and "checked when your work is graded" in out
+    assert out.count("\n") == 1 and "is recorded and will be marked" in out
+    assert "does not say whether it is right" in out
+    for word in ("correct", "well-formed", "✓"):   # nothing that reads as "right" before grading
+        assert word not in out
+
+
+def test_under_validate_every_unanswered_or_unmarkable_question_goes_to_stderr(
+        in_tmp, capsys, monkeypatch):
+    """nbgrader's Validate lists a test cell that wrote to stderr; Run All shows it as text."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    check_answer("m1_q1_point_of_contact", None)
+    check_answer("m1_q1_point_of_contact", "z")
+    check_answer("m1_q1_point_of_contact", "c")
+    got = capsys.readouterr()
+    assert "not answered yet" in got.err and "cannot be marked" in got.err
+    assert "is recorded" in got.out and "is recorded" not in got.err
+    assert max(len(line) for line in got.err.splitlines()) <= 80   # validate cuts at 90
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    check_answer("m1_q1_point_of_contact", None)
+    assert "not answered yet" in capsys.readouterr().out
 
 
 def test_a_whole_number_item_refuses_a_decimal():
@@ -75,6 +94,6 @@ def test_hostile_values_do_not_crash_the_check(in_tmp, capsys):
             return "Weird()"
     for item_id in ("m1_q1_point_of_contact", "m1_q2_approachable_manner", "m1_q6_every_setting"):
         check_answer(item_id, Weird())
-        assert "✗" in capsys.readouterr().out
+        assert "cannot be marked" in capsys.readouterr().out
         check_answer(item_id, {Weird()} if item_id.endswith("manner") else [Weird()])
-        assert "✗" in capsys.readouterr().out
+        assert "cannot be marked" in capsys.readouterr().out

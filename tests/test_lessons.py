@@ -154,3 +154,20 @@ def test_the_module_and_each_section_say_how_long_they_take(module, source_nb):
                       "has no '*About N minutes.*' line"
         sections.append(int(found.group(1)))
     assert sum(sections) <= int(total.group(1)) <= sum(sections) + 60, (sum(sections), total[0])
+
+
+# ---------------------------------------------------------------- a page that looks like a lesson
+def test_learners_see_no_code_but_the_answer_cells(module, release_nb):
+    """In the student version every code cell but the answer cells has its input hidden
+    (JupyterLab's ``jupyter.source_hidden``; one click shows it), and answer cells stay open."""
+    shown = [notebooks.course_meta(c).get("role") for c in release_nb.cells if c.cell_type == "code"
+             and not c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert shown and set(shown) == {"answer"}, f"{module['folder']}: visible code cells {shown}"
+    answers = [c for c in release_nb.cells if notebooks.course_meta(c).get("role") == "answer"]
+    assert not any(c.metadata.get("jupyter", {}).get("source_hidden") for c in answers)
+
+
+def test_no_jargon_reaches_learners(module, release_nb):
+    """Plain words: no "well-formed" and nothing that calls an answer correct before grading."""
+    text = "\n".join(c.source for c in release_nb.cells)
+    assert "well-formed" not in text.lower() and "well formed" not in text.lower()

@@ -122,9 +122,9 @@ def test_every_complete_path_is_well_formed_and_the_example_is_one():
 def test_check_answer_on_a_path_speaks_in_one_line(in_tmp, capsys):
     check_answer("m5_q4_scenario_path", ["b"])
     out = capsys.readouterr().out
-    assert out.startswith("✗") and "step 2" in out
+    assert "cannot be marked" in out and "step 2" in out
     check_answer("m5_q4_scenario_path", ["b", "b", "a"])
-    assert capsys.readouterr().out.startswith("✓ Question 4 is answered and well-formed")
+    assert capsys.readouterr().out.startswith("Question 4: your answer")
 
 
 # ------------------------------------------------------------------ the path kind: scoring
