@@ -10,11 +10,11 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages the tests need (the grading sandbox, the browser, ...), installed when missing.
 SYSTEM_PACKAGES := bubblewrap postgresql chromium
 
-# configurable-http-proxy for the hub test, lock/package-lock.json's versions from the npm registry
-# into .node/ (with the machine's npm).
-PROXY  := .node/.installed
+# Node tools the tests use (configurable-http-proxy for the hub test, axe-core for the accessibility
+# test): lock/package-lock.json's versions from the npm registry into .node/ (with the machine's npm).
+NODE_TOOLS := .node/.installed
 
-.PHONY: help venv sysdeps proxy lab build check demo test test-fast seed-fingerprint lock clean
+.PHONY: help venv sysdeps node-tools lab build check demo test test-fast seed-fingerprint lock clean
 
 help:
 	@echo "make demo       grade a fictional class end to end and print the table"
@@ -38,13 +38,13 @@ venv: $(STAMP)
 sysdeps:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then scripts/ensure-debian-packages $(SYSTEM_PACKAGES); fi
 
-$(PROXY): lock/package.json lock/package-lock.json
+$(NODE_TOOLS): lock/package.json lock/package-lock.json
 	mkdir -p .node
 	cp lock/package.json lock/package-lock.json .node/
 	npm ci --prefix .node --no-audit --no-fund --silent
 	touch $@
 
-proxy: $(PROXY)
+node-tools: $(NODE_TOOLS)
 
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir=.
@@ -58,7 +58,7 @@ check: venv
 demo: venv
 	$(BIN)/course demo
 
-test: venv sysdeps proxy
+test: venv sysdeps node-tools
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder --nbval-lax tests source
 
 test-fast: venv

@@ -226,3 +226,25 @@ def perform(output, steps) -> None:
             target.fill(step["text"])
         else:
             raise ValueError(f"no such role in a click script: {role!r}")
+
+
+#: axe-core, installed into .node/ by `make node-tools` (lock/package.json).
+AXE = ROOT / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+#: What the course puts on a page: rendered lessons, outputs, widgets, figures (not JupyterLab's
+#: own toolbars, menus and cell chrome).
+COURSE_CONTENT = ".jp-RenderedMarkdown, .jp-OutputArea-output, .course-page"
+
+
+def axe(page) -> list[dict]:
+    """axe-core's violations on the page, one entry per offending element, each marked ``ours``
+    when it lies in what the course put on the page."""
+    assert AXE.exists(), "axe-core is missing: `make test` installs it (make node-tools)"
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async (content) => {
+      const result = await axe.run(document, {resultTypes: ['violations']});
+      return result.violations.flatMap(v => v.nodes.map(n => {
+        const el = document.querySelector(n.target[0]);
+        return {id: v.id, impact: n.impact || v.impact, help: v.help, target: n.target.join(' '),
+                html: n.html.slice(0, 300), ours: !!(el && el.closest(content))};
+      }));
+    }""", COURSE_CONTENT)
