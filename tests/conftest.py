@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,10 @@ def fingerprint() -> seed_fingerprint.Fingerprint:
 
 
 def pytest_report_header():
+    return [seed_header(), chromium_header()]
+
+
+def seed_header() -> str:
     """Say whether the fingerprint is being compared with the articles (it is on the team's
     machines and in CI, where ../shared/seeds sits beside the clone; not on a bare clone)."""
     try:
@@ -58,6 +64,22 @@ def pytest_report_header():
         return ("seed articles: none found; originality is checked against "
                 "tests/seed_fingerprint.json, which is not compared with them here")
     return f"seed articles: {folder} (compared with tests/seed_fingerprint.json)"
+
+
+def chromium_header() -> str:
+    """Debian's chromium is not pinned: say when it is not the one the lock was tested with."""
+    locked = re.search(r"^#\s+chromium (\S+)", (ROOT / "lock" / "constraints.txt").read_text(),
+                       re.M)
+    try:
+        found = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True,
+                               timeout=30).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return "chromium: not installed yet (make test installs Debian's)"
+    version = next((w for w in found if re.match(r"\d+\.", w)), "unknown")
+    if locked and version.split(".")[0] != locked.group(1).split(".")[0]:
+        return (f"chromium: {version}, but lock/constraints.txt was made with {locked.group(1)}; "
+                "if a browser test fails, run `make lock` and test again")
+    return f"chromium: {version} (the lock was made with {locked.group(1) if locked else '?'})"
 
 
 @pytest.fixture()

@@ -42,7 +42,7 @@ WORDS_PER_RUN = 8
 HASH_DIGITS = 16
 FORMAT = 1
 #: Where the articles may be, after $COURSE_SEEDS: beside the checkout, then the team's machines.
-SEED_FOLDERS = (ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds"))
+SEED_FOLDERS = tuple(dict.fromkeys((ROOT.parent / "shared" / "seeds", Path("/work/shared/seeds"))))
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ′`"), None)
 _WORD = re.compile(r"[^\W_]+")
@@ -210,9 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         folder = seed_folder()
         if folder is None:
+            if "COURSE_SEEDS" in os.environ:
+                raise FingerprintError("COURSE_SEEDS is set empty, which means no articles: set "
+                                       "it to their folder.")
             looked = ", ".join(str(f) for f in SEED_FOLDERS)
-            raise FingerprintError(f"No seed articles found (looked in $COURSE_SEEDS, {looked}). "
-                                   "Set COURSE_SEEDS to their folder.")
+            raise FingerprintError(f"No seed articles found (looked in {looked}). Set "
+                                   "COURSE_SEEDS to their folder.")
         old = Fingerprint.load(args.out) if args.out.exists() else None
         if args.check:
             if old is None:

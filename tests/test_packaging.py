@@ -5,6 +5,7 @@ tests pass with (`make` and CI install them); scripts/refresh-lock (`make lock`)
 """
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -134,3 +135,14 @@ def test_the_python_floor_is_what_the_code_needs():
     needed = re.search(r"Minimum required versions: ([\d.]+)", proc.stdout).group(1)
     assert needed == floor, f"the code needs only Python {needed}; requires-python says {floor}"
     assert sys.version_info[:2] >= tuple(map(int, floor.split(".")))
+
+
+def test_ci_runs_on_the_python_floor():
+    """CI (.ci/run sets COURSE_TEST_ON_FLOOR=1) tests on the floor itself, so a feature newer than
+    the floor cannot pass there unnoticed; elsewhere a newer Python is fine."""
+    floor = tuple(map(int, re.fullmatch(r">=\s*(3\.\d+)", PROJECT["requires-python"])
+                      .group(1).split(".")))
+    if os.environ.get("COURSE_TEST_ON_FLOOR") == "1":
+        assert sys.version_info[:2] == floor, (
+            f"CI must test on Python {floor[0]}.{floor[1]}, the floor; this is "
+            f"{sys.version_info[0]}.{sys.version_info[1]}. Install python{floor[0]}.{floor[1]}.")
