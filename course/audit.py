@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course import content, items, keys, notebooks
-from course.items import Item
+from course.items import ChoiceSet, Item
 
 #: guideline id -> what it asks, in the words the findings use.
 GUIDELINES = {
     "length": "options of comparable length: the key is not the longest by a margin",
+    "clauses": "options of comparable build: the key is not the most complete (most clauses)",
     "key-position": "keys spread over the positions (not one letter, not the listed order)",
     "multi-keys": "multi-select keys that vary in size and position across items",
+    "match-options": "match options that each fit at most one part and are of comparable length",
     "determiners": "no specific determiners (always, never, only, ...) in the options",
     "justification": "no justification clause that only distractors carry",
     "one-question": "one question per stem",
@@ -36,21 +38,46 @@ GUIDELINES = {
 
 #: A key this much longer than the mean of the other options stands out.
 KEY_LENGTH_RATIO = 1.3
-#: The longest option of an item at most this many times the shortest.
+#: The longest option of an item (or of a scenario's step) at most this many times the shortest.
 SPREAD_RATIO = 2.0
-#: No letter is the key of more than this share of a module's (or the course's) choice items.
+#: No letter is the key of more than this share of a module's (or the course's) choice items; nor
+#: is the key the longest, or the most complete, option in more than this share (of a module's or
+#: the course's choice items, or of a graded scenario's steps).
 POSITION_SHARE = 0.5
+#: Sets of options needed before a share across them means anything.
+MIN_SETS = 3
+#: A key with this many more clauses than every other option is "the most complete option".
+KEY_CLAUSE_MARGIN = 2
+#: No option of a set has this many more clauses than another (a list of four things beside one
+#: plain statement).
+CLAUSE_SPREAD = 3
+#: Across the course, distractors may carry a cue (absolute words, a reason) at most this many
+#: times as often as keys, once at least CUE_RATE_FLOOR of the distractors carry it.
+CUE_RATE_RATIO = 1.5
+CUE_RATE_FLOOR = 0.1
 #: Words shared in a row with the stem before an option "repeats" it.
 CLANG_WORDS = 4
 #: Words shared in a row with practice material before a graded item "copies" it.
 COPY_WORDS = 6
 
 DETERMINERS = re.compile(
-    r"\b(always|never|ever|only|completely|absolutely|entirely|totally|no exceptions?|without "
-    r"exception|every single|at all times|under no circumstances|no matter what|whatever happens)\b",
+    r"\b(always|never|ever|only|completely|absolutely|entirely|totally|altogether|fully|"
+    r"no exceptions?|without exception|without fail|every single|at all times|at once|in full|"
+    r"under no circumstances|on no account|no matter what|whatever happens|whether or not|"
+    r"at any cost|at all costs|for good|once and for all|the end of it|"
+    r"everyone|everybody|everything|nothing|nobody|no one|none at all)\b", re.I)
+#: Broader than DETERMINERS: quantifiers a single option may use, but that read as a cue when
+#: distractors use them far more often than keys (compared across the course).
+SWEEPING = re.compile(DETERMINERS.pattern + r"|\b(all|any|every|none|anyone|anything|anybody)\b",
+                      re.I)
+JUSTIFICATION = re.compile(
+    r"\b(so that|in order to|so as to|because|since|as long as|to make sure|that way|after all|"
+    r"otherwise|or else|which (means|shows|keeps|saves)|to show (that|them|him|her|everyone))\b"
+    r"|, so\b"
+    r"|\w[:;—–]\s*[a-z]",   # "Leave him to it: he is a patient" (a reason after a colon)
     re.I)
-JUSTIFICATION = re.compile(r"\b(so that|in order to|so as to|because|to make sure|to show "
-                           r"(that|them|him|her|everyone))\b", re.I)
+#: What separates the clauses of an option: "the most complete option" has the most of them.
+CLAUSE_BREAKS = re.compile(r"[,;:—–]|\s-\s|\b(and|then)\b", re.I)
 #: Two question marks, "..., and what ...", or two things asked for at once ("the explanation
 #: and the first step", "the best reading and the best next step").
 TWO_QUESTIONS = re.compile(
@@ -85,26 +112,77 @@ def runs(text: str, n: int) -> set[str]:
     return {" ".join(w[i:i + n]) for i in range(len(w) - n + 1)}
 
 
-def _options(item: Item) -> dict:
-    return dict(getattr(item, "options", {}) or {})
+def clauses(text: str) -> int:
+    """How many clause breaks an option has (commas, colons, dashes, "and", "then")."""
+    return len(CLAUSE_BREAKS.findall(text))
 
 
-def _keyed(item: Item, key) -> set[str]:
-    """The option letters the key picks, for a one-part lettered item."""
-    return {o for o in _options(item) if item.report_is_key(key, "", o)}
+def most_complete(options: dict[str, str]) -> str:
+    """The option a test-wise learner picks blind: the most clauses, ties by length."""
+    return max(options, key=lambda o: (clauses(options[o]), len(options[o])))
 
 
 def graded_text(item: Item) -> str:
     """Everything a learner reads for a graded item (for a scenario item, the whole scenario)."""
-    parts = [item.context, item.question, *_options(item).values(),
-             *(getattr(item, "parts", {}) or {}).values()]
-    if hasattr(item, "graph"):
-        graph = item.graph()
-        for node in graph.nodes.values():
-            parts.append(node.get("says", ""))
-            parts += [c.get("text", "") + " " + c.get("consequence", "")
-                      for c in node.get("choice", {}).values()]
-    return "\n".join(parts)
+    return "\n".join(item.reading())
+
+
+def _discriminating(sets: list[ChoiceSet]) -> list[ChoiceSet]:
+    """The sets where the key picks some options and not others."""
+    return [cs for cs in sets if cs.keyed and set(cs.options) - cs.keyed]
+
+
+# ---------------------------------------------------------------- one set of options
+def set_findings(cs: ChoiceSet) -> list[tuple[str, str]]:
+    """(guideline, message) for one set of options: the key against its distractors."""
+    found = []
+    at = f"{cs.where}: " if cs.where else ""
+    lengths = {o: len(t) for o, t in cs.options.items()}
+    counts = {o: clauses(t) for o, t in cs.options.items()}
+    if max(lengths.values()) > SPREAD_RATIO * min(lengths.values()):
+        longest, shortest = max(lengths, key=lengths.get), min(lengths, key=lengths.get)
+        found.append(("length", f"{at}option {longest} is more than {SPREAD_RATIO:g} times as long "
+                                f"as option {shortest}"))
+    if max(counts.values()) - min(counts.values()) >= CLAUSE_SPREAD:
+        most, fewest = max(counts, key=counts.get), min(counts, key=counts.get)
+        found.append(("clauses", f"{at}option {most} has {counts[most]} clause breaks and option "
+                                 f"{fewest} {counts[fewest]}: write options of the same build"))
+    others = [o for o in cs.options if o not in cs.keyed]
+    if not cs.keyed or not others:
+        return found
+    key_mean = sum(lengths[o] for o in cs.keyed) / len(cs.keyed)
+    other_mean = sum(lengths[o] for o in others) / len(others)
+    if key_mean > KEY_LENGTH_RATIO * other_mean:
+        found.append(("length", f"{at}the key is {key_mean / other_mean:.1f} times as long as the "
+                                "other options on average"))
+    key_fewest, other_most = min(counts[o] for o in cs.keyed), max(counts[o] for o in others)
+    if key_fewest >= other_most + KEY_CLAUSE_MARGIN:
+        found.append(("clauses", f"{at}the key has {key_fewest} clause breaks and no other "
+                                 f"option more than {other_most}: the most complete option reads "
+                                 "as right"))
+    justified = {o for o, t in cs.options.items() if JUSTIFICATION.search(t)}
+    if justified - cs.keyed and not justified & cs.keyed:
+        found.append(("justification", f"{at}only distractors give reasons (" +
+                      ", ".join(sorted(justified - cs.keyed)) + "): a reason reads as a cue"))
+    return found
+
+
+def cue_shares(sets: list[ChoiceSet], what: str) -> list[tuple[str, str]]:
+    """(guideline, message) when the blind rules "pick the longest" or "pick the most complete"
+    find the key in more than POSITION_SHARE of ``sets`` (``what`` names them)."""
+    sets = _discriminating(sets)
+    if len(sets) < MIN_SETS:
+        return []
+    found = []
+    longest = [cs for cs in sets if max(cs.options, key=lambda o: len(cs.options[o])) in cs.keyed]
+    if len(longest) / len(sets) > POSITION_SHARE:
+        found.append(("length", f"the key is the longest option in {len(longest)} of {len(sets)} "
+                                f"{what}"))
+    complete = [cs for cs in sets if most_complete(cs.options) in cs.keyed]
+    if len(complete) / len(sets) > POSITION_SHARE:
+        found.append(("clauses", f"picking the option with the most clauses (ties: the longest) "
+                                 f"finds the key in {len(complete)} of {len(sets)} {what}"))
+    return found
 
 
 # ---------------------------------------------------------------- one item at a time
@@ -114,7 +192,7 @@ def item_findings(item: Item, key, practice: str = "") -> list[Finding]:
     def add(guideline: str, message: str) -> None:
         found.append(Finding(guideline, item.id, message))
 
-    options = _options(item)
+    options = item.listed_options()
     stem = f"{item.context}\n{item.question}"
     if TWO_QUESTIONS.search(item.question):
         add("one-question", f"the question asks two things: {item.question!r}")
@@ -128,35 +206,20 @@ def item_findings(item: Item, key, practice: str = "") -> list[Finding]:
         shared = runs(text, CLANG_WORDS) & runs(stem, CLANG_WORDS)
         if shared:
             add("clang", f"option {letter} repeats the stem ({sorted(shared)[0]!r})")
-    if item.judges_distractors:
-        keyed = _keyed(item, key)
-        lengths = {o: len(t) for o, t in options.items()}
-        others = [n for o, n in lengths.items() if o not in keyed]
-        key_mean = sum(lengths[o] for o in keyed) / len(keyed)
-        if others and key_mean > KEY_LENGTH_RATIO * (sum(others) / len(others)):
-            add("length", f"the key is {key_mean / (sum(others) / len(others)):.1f} times as long "
-                          "as the other options on average")
-        if max(lengths.values()) > SPREAD_RATIO * min(lengths.values()):
-            longest, shortest = max(lengths, key=lengths.get), min(lengths, key=lengths.get)
-            add("length", f"option {longest} is more than {SPREAD_RATIO:g} times as long as "
-                          f"option {shortest}")
-        justified = {o for o, t in options.items() if JUSTIFICATION.search(t)}
-        if justified - keyed and not justified & keyed:
-            add("justification", "only distractors give reasons (" +
-                ", ".join(sorted(justified - keyed)) + "): a reason reads as a cue")
-    parts = getattr(item, "parts", None)
-    if parts and isinstance(key, dict):
-        for part, label in parts.items():
-            text = options.get(key.get(part), "")
-            shared = {w for w in words(label) if len(w) > 3 and w not in STOPWORDS} & \
-                {w for w in words(text) if len(w) > 3 and w not in STOPWORDS}
-            if shared:
-                add("clang", f"{part!r} and its answer share the word {sorted(shared)[0]!r}")
-        letters = list(options)
-        if [key[p] for p in parts] == letters[:len(parts)]:
-            add("key-position", "the key matches the parts to the options in the order listed")
-    if isinstance(key, list) and options and key == list(options):
-        add("key-position", "the key is the options in the order listed")
+    sets = item.choice_sets(key)
+    for cs in sets:
+        for guideline, message in set_findings(cs):
+            add(guideline, message)
+    if len(sets) > 1:   # a graded scenario: the best move is not systematically the longest
+        for guideline, message in cue_shares(sets, "steps where the best move differs from "
+                                                   "the rest"):
+            add(guideline, message)
+    found += match_findings(item, key)
+    sequence = item.key_sequence(key)
+    if sequence and len(sequence) > 1:
+        places = [list(options).index(letter) for letter in sequence]
+        if all(a < b for a, b in zip(places, places[1:])):
+            add("key-position", "the key gives the options in the order they are listed")
     if practice and not item.skill_check:   # a skill check is about the practice figure
         copied = runs(graded_text(item), COPY_WORDS) & runs(practice, COPY_WORDS)
         if copied:
@@ -164,34 +227,85 @@ def item_findings(item: Item, key, practice: str = "") -> list[Finding]:
     return found
 
 
+def match_findings(item: Item, key) -> list[Finding]:
+    """A match item's pairs: no shared word gives a pair away, no option answers two parts, and
+    no option is so short beside the others that it stands out."""
+    pairs = item.matched_parts(key)
+    if not pairs:
+        return []
+    options, found = item.listed_options(), []
+    for label, letter in pairs:
+        shared = {w for w in words(label) if len(w) > 3 and w not in STOPWORDS} & \
+            {w for w in words(options.get(letter, "")) if len(w) > 3 and w not in STOPWORDS}
+        if shared:
+            found.append(Finding("clang", item.id, f"{label!r} and its answer share the word "
+                                                   f"{sorted(shared)[0]!r}"))
+    uses = Counter(letter for _, letter in pairs)
+    for letter, count in sorted(uses.items()):
+        if count > 1:
+            found.append(Finding("match-options", item.id, f"option {letter} is the answer for "
+                                                           f"{count} parts: make it fit one"))
+    lengths = {o: len(t) for o, t in options.items()}
+    longest, shortest = max(lengths, key=lengths.get), min(lengths, key=lengths.get)
+    if lengths[longest] > SPREAD_RATIO * lengths[shortest]:
+        found.append(Finding("match-options", item.id, f"option {shortest} is less than half as "
+                                                       f"long as option {longest}"))
+    return found
+
+
 # ---------------------------------------------------------------- across items
 def spread_findings(entries: list[tuple[Item, object]], where: str) -> list[Finding]:
-    """Key positions and multi-select keys across a set of items (a module, or the course)."""
+    """Key positions, the longest and most complete keys, and multi-select keys across a set of
+    items (a module, or the course)."""
     found = []
-    singles = [(it, key) for it, key in entries
-               if it.judges_distractors and len(_keyed(it, key)) == 1 and not isinstance(key, set)]
-    if len(singles) >= 3:
-        letters = Counter(next(iter(_keyed(it, key))) for it, key in singles)
+    singles = [(it, it.single_key(key), it.choice_sets(key)) for it, key in entries
+               if it.single_key(key) is not None]
+    if len(singles) >= MIN_SETS:
+        letters = Counter(letter for _, letter, _ in singles)
         letter, count = letters.most_common(1)[0]
         if count / len(singles) > POSITION_SHARE:
             found.append(Finding("key-position", where, f"{count} of {len(singles)} single-choice "
                                                         f"keys are {letter!r}"))
-        longest = [it.id for it, key in singles
-                   if max(_options(it), key=lambda o: len(_options(it)[o])) in _keyed(it, key)]
-        if len(longest) / len(singles) > POSITION_SHARE:
-            found.append(Finding("length", where, f"the key is the longest option in "
-                                                  f"{len(longest)} of {len(singles)} items"))
-    multis = [(it, key) for it, key in entries if isinstance(key, set)]
+        sets = [cs for _, _, item_sets in singles for cs in item_sets]
+        found += [Finding(g, where, m) for g, m in cue_shares(sets, "single-choice items")]
+    multis = [it.multi_key(key) for it, key in entries if it.multi_key(key) is not None]
     if len(multis) >= 2:
-        sizes = {len(key) for _, key in multis}
+        sizes = {len(key) for key in multis}
         if len(sizes) == 1:
             found.append(Finding("multi-keys", where, f"every multi-select key has {sizes.pop()} "
                                                       "options"))
-        common = set.intersection(*(set(key) for _, key in multis))
+        common = frozenset.intersection(*multis)
         if common:
             found.append(Finding("multi-keys", where, f"every multi-select key holds option "
                                                       f"{sorted(common)[0]!r}"))
     return found
+
+
+def rate_findings(entries: list[tuple[Item, object]], where: str) -> list[Finding]:
+    """Across many items: do distractors carry absolute words, or reasons, far more often than
+    keys? One such option per item passes the item's own checks; fifty of them teach a rule."""
+    keyed, distractors = [], []
+    for it, key in entries:
+        for cs in _discriminating(it.choice_sets(key)):
+            keyed += [t for o, t in cs.options.items() if o in cs.keyed]
+            distractors += [t for o, t in cs.options.items() if o not in cs.keyed]
+    if len(keyed) < MIN_SETS:
+        return []
+    found = []
+    for guideline, cue, what in (
+            ("determiners", SWEEPING, "absolute or sweeping words (all, any, every, nothing, ...)"),
+            ("justification", JUSTIFICATION, "a reason (because, so that, a colon and why, ...)")):
+        in_keys = sum(bool(cue.search(t)) for t in keyed) / len(keyed)
+        in_others = sum(bool(cue.search(t)) for t in distractors) / len(distractors)
+        if in_others >= CUE_RATE_FLOOR and in_others > CUE_RATE_RATIO * in_keys:
+            found.append(Finding(guideline, where, f"{in_others:.0%} of distractors carry {what}, "
+                                                   f"against {in_keys:.0%} of keys"))
+    return found
+
+
+def course_findings(entries: list[tuple[Item, object]], where: str) -> list[Finding]:
+    """The guidelines that only a whole course shows."""
+    return spread_findings(entries, where) + rate_findings(entries, where)
 
 
 def module_findings(specs, module_keys: dict, practice: str = "", where: str = "") -> list[Finding]:
@@ -205,7 +319,7 @@ def practice_text(root: Path, module: dict) -> str:
     data, its practice scenarios and its lesson prose (not the items, not graded scenarios)."""
     data = dict(content.module_content(module["id"]))
     data.pop("item", None)
-    graded = {getattr(it, "scenario", None) for it in items.items(module["id"])}
+    graded = items.graded_scenarios(module["id"])
     data["scenario"] = {k: v for k, v in data.get("scenario", {}).items() if k not in graded}
     texts = []
 
@@ -233,4 +347,4 @@ def audit(root: Path) -> list[Finding]:
         specs, module_keys = items.items(module["id"]), keys.load(Path(root), module)
         found += module_findings(specs, module_keys, practice_text(root, module), module["folder"])
         everything += [(it, module_keys[it.id]) for it in specs]
-    return found + spread_findings(everything, "the course")
+    return found + course_findings(everything, "the course")

@@ -169,3 +169,8 @@ def scenario(module_id: str, scenario_id: str) -> Scenario:
             f"No scenario {scenario_id!r} in course/content/{content.module(module_id)['folder']}"
             f".toml. Choose one of: {', '.join(scenarios) or '(none)'}.")
     return Scenario(scenario_id, scenarios[scenario_id])
+
+
+def scenario_ids(module_id: str) -> list[str]:
+    """The ids of every scenario in a module's content file, in the file's order."""
+    return list(content.module_content(module_id).get("scenario", {}))

@@ -7,7 +7,6 @@ answer cell; a clicked answer is written to the module's answers file exactly as
 from __future__ import annotations
 
 import copy
-import random
 from pathlib import Path
 
 import nbformat
@@ -49,11 +48,6 @@ def clicked(directory: Path, answers: dict) -> None:
     for item_id, value in answers.items():
         item = items.item(item_id)
         AnswerStore(item.module, directory).save(item_id, item.to_json(value))
-
-
-def wrong_answer(item_id: str, key, rng: random.Random):
-    """A well-formed answer that is not the key: what a learner who misunderstood would give."""
-    return items.item(item_id).wrong(key, rng)
 
 
 def write_submission(submitted: Path, student: str, folder: str, notebook_name: str, nb,

@@ -164,3 +164,32 @@ def test_in_the_kernel_expect_gives_the_same_partial_points():
     with pytest.raises(WrongAnswer):
         expect("m1_q2_approachable_manner", {"c"}, {"a", "b", "e"})
 
+
+
+@pytest.mark.parametrize("item, key", KEYED, ids=IDS)
+def test_what_the_audit_reads_of_each_kind_agrees_with_its_key(item, key):
+    """The audit never asks an item's kind: each kind says which option sets a learner picks
+    among and what its key picks there, and that agrees with the key's own solution."""
+    options = item.listed_options()
+    text = "\n".join(item.reading())
+    assert item.question in text and all(o in text for o in options.values())
+    for cs in item.choice_sets(key):
+        assert cs.options and cs.keyed <= set(cs.options)
+    if item.single_key(key) is not None:
+        assert [cs.keyed for cs in item.choice_sets(key)] == [frozenset({key})]
+    if item.multi_key(key) is not None:
+        assert [cs.keyed for cs in item.choice_sets(key)] == [frozenset(key)]
+    sequence = item.key_sequence(key)
+    if sequence is not None:
+        assert set(sequence) <= set(options) and len(sequence) == len(item.report_parts())
+    for label, letter in item.matched_parts(key):
+        assert label in text and letter in options
+    if item.graded_scenario is not None:
+        # the best path takes a best move at every step, and each step is one choice set
+        graph = item.graph()
+        steps = {cs.where: cs for cs in item.choice_sets(key)}
+        assert len(steps) == sum(not graph.is_ending(n) for n in graph.nodes)
+        visited = graph.walk(item.solution(key))
+        for node_id, letter in zip(visited, item.solution(key)):
+            assert letter in steps[f"step {node_id!r}"].keyed
+        assert item.graded_scenario in items.graded_scenarios(item.module)

@@ -9,18 +9,16 @@ draw something. A new module is covered as soon as its notebook exists.
 from __future__ import annotations
 
 import ast
-import io
 
 import matplotlib
-import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from PIL import Image
 
 from course import notebooks
 from course.widgets.base import CourseWidget
 
 from conftest import MODULES, ROOT
+from figure_kit import assert_not_blank, png_of
 from widget_kit import assert_every_control_named
 
 matplotlib.use("Agg")
@@ -67,9 +65,6 @@ def test_every_figure_draws_something(things):
     figures = [(cell, f) for cell, f in things if isinstance(f, Figure)]
     assert figures, "a module shows at least one figure"
     for cell, fig in figures:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        pixels = np.asarray(Image.open(buf).convert("L"))
-        assert pixels.std() > 10, f"{cell}: the figure rendered blank"
+        assert_not_blank(png_of(fig), f"the figure of cell {cell}")
         ax = fig.axes[0]
         assert ax.get_title() or fig.texts, f"{cell}: the figure says what it shows"

@@ -65,6 +65,19 @@ def test_plain_text_fallback_lists_the_options_and_how_to_type(in_tmp):
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
+@pytest.mark.parametrize("item", CLICKABLE, ids=lambda it: it.id)
+def test_every_kind_gives_its_question_a_text_fallback(in_tmp, item):
+    """Where widgets cannot draw, each kind lists what a learner needs to type an answer, and
+    how to type it (the kind supplies its lines; the question widget never asks the kind)."""
+    text = Question(item.id)._repr_mimebundle_()["text/plain"]
+    assert item.question in text and f"{item.var} = " in text
+    assert all(f"{k}) {option}" in text for k, option in item.listed_options().items())
+    assert all(label in text for label in getattr(item, "parts", {}).values())
+    if item.graded_scenario is not None:
+        graph = item.graph()
+        assert graph.nodes[graph.start]["says"] in text
+
+
 def test_simulator_rewards_open_warm_contact_and_punishes_closed_contact():
     sim = FirstContactSimulator()
     sim.choose(greeting=0, posture=0, tone=0)

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from course import content
 from course.content import ContentError
-from course.items.base import FULL, NONE, NOT_ANSWERED, Credit, Item, describe, earned, literal
+from course.items.base import (FULL, NONE, NOT_ANSWERED, ChoiceSet, Credit, Item, describe, earned,
+                               literal)
 from course.items.choice import ChoiceItem
 from course.items.match import MatchItem
 from course.items.multi import MultiItem
@@ -27,8 +28,8 @@ from course.items.order import OrderItem
 from course.items.path import PathItem
 from course.items import base as _base
 
-__all__ = ["KINDS", "Item", "Credit", "ContentError", "NOT_ANSWERED", "build", "item", "items",
-           "credit", "earned", "describe", "literal"]
+__all__ = ["KINDS", "Item", "ChoiceSet", "Credit", "ContentError", "NOT_ANSWERED", "build", "item",
+           "items", "graded_scenarios", "credit", "earned", "describe", "literal"]
 
 #: The registry: kind name -> the class that knows everything about that kind.
 KINDS: dict[str, type[Item]] = {cls.KIND: cls for cls in (
@@ -82,6 +83,11 @@ def item(item_id: str) -> Item:
             return it
     raise ContentError(f"No item {item_id!r} in "
                        f"course/content/{content.module(module_id)['folder']}.toml.")
+
+
+def graded_scenarios(module_id: str) -> set[str]:
+    """The module's scenarios that an item grades (not to be played for practice)."""
+    return {it.graded_scenario for it in items(module_id)} - {None}
 
 
 def credit(item_id: str, value, key) -> Credit:

@@ -70,6 +70,15 @@ def describe(value) -> str:
         return repr(value)
 
 
+@dataclass(frozen=True)
+class ChoiceSet:
+    """One set of options a learner picks among, as the item-quality audit (``course.audit``)
+    reads it: the whole item for a choice or multi item, each step of a graded scenario."""
+    where: str                  # "" for the item itself, else the step ("step 'start'")
+    options: dict[str, str]     # letter -> what the learner reads
+    keyed: frozenset[str]       # the letters the key picks (at a step: the best moves there)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Item:
     """The fields every item has. Subclasses add their own and set ``KIND``."""
@@ -116,6 +125,11 @@ class Item:
     def test_id(self) -> str:
         """The grade_id of the item's test cell: ``m1_test_q3_reporting``."""
         return self.id.replace("_q", "_test_q", 1)
+
+    @property
+    def graded_scenario(self) -> str | None:
+        """The id of the scenario this item grades a run of (None: it grades none)."""
+        return None
 
     @property
     def mastery_themes(self) -> tuple[str, ...]:
@@ -202,8 +216,10 @@ class Item:
         return raw
 
     # ------------------------------------------------------------------ the question widget
-    def controls(self, on_change):
-        """The widget controls that answer this item (a ``course.items.controls.Controls``)."""
+    def controls(self, on_change, progress=None):
+        """The widget controls that answer this item: ``widgets``, ``value`` and ``show(value)``.
+        ``progress`` (``get()``, ``save(value)``) keeps what is not an answer yet, for a kind
+        whose answer takes several steps (a graded scenario's responses so far)."""
         raise NotImplementedError
 
     def clicks(self, value) -> list[dict]:
@@ -241,6 +257,43 @@ class Item:
         (A match item's options are shared by its parts: an option unused for one part is no weak
         distractor.)"""
         return self.lettered and self.report_parts() == [""]
+
+
+    # ------------------------------------------------------------------ the item-quality audit
+    # What ``course.audit`` reads, so that the audit never asks which kind an item is.
+    def reading(self) -> list[str]:
+        """Everything a learner reads for this item."""
+        return [self.context, self.question]
+
+    def listed_options(self) -> dict[str, str]:
+        """The lettered options as the learner sees them listed (none for a kind without)."""
+        return {}
+
+    def choice_sets(self, key) -> list[ChoiceSet]:
+        """Each set of options a learner picks among, with the letters the key picks there."""
+        return []
+
+    def single_key(self, key) -> str | None:
+        """The one letter the key picks, for an item answered by one option; else None."""
+        return None
+
+    def multi_key(self, key) -> frozenset[str] | None:
+        """The letters the key picks, for an item answered by any number of options; else None."""
+        return None
+
+    def key_sequence(self, key) -> list[str] | None:
+        """The option letters the key gives in the order the learner answers them (per step,
+        per part); None for a kind whose key is not such a sequence."""
+        return None
+
+    def matched_parts(self, key) -> list[tuple[str, str]]:
+        """(what a part says, the option letter the key matches to it), for a match item."""
+        return []
+
+    # ------------------------------------------------------------------ text without widgets
+    def text_lines(self, controls) -> list[str]:
+        """What the question widget's plain-text fallback lists under the question."""
+        return []
 
 
 # ---------------------------------------------------------------------- building from TOML

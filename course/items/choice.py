@@ -34,7 +34,7 @@ class ChoiceItem(Lettered):
     def mistaken(self, key, tempting, rng):
         return rng.choice(tempting) if tempting else None
 
-    def controls(self, on_change):
+    def controls(self, on_change, progress=None):
         return _Radio(self, on_change)
 
     def clicks(self, value):
@@ -48,6 +48,9 @@ class ChoiceItem(Lettered):
 
     def report_is_key(self, key, part, option):
         return option == key
+
+    def single_key(self, key):
+        return key
 
 
 class _Radio:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from course.items.base import Item, letters_list
+from course.items.base import ChoiceSet, Item, letters_list
 
 WIDE = {"width": "auto"}
 
@@ -47,3 +47,18 @@ class Lettered(Item):
 
     def report_text(self, option: str) -> str:
         return self.options.get(option, "")
+
+    def reading(self) -> list[str]:
+        return [*super().reading(), *self.options.values()]
+
+    def listed_options(self) -> dict[str, str]:
+        return dict(self.options)
+
+    def choice_sets(self, key) -> list[ChoiceSet]:
+        if not self.judges_distractors:   # options shared by parts or places: no one key
+            return []
+        return [ChoiceSet("", dict(self.options),
+                          frozenset(o for o in self.options if self.report_is_key(key, "", o)))]
+
+    def text_lines(self, controls) -> list[str]:
+        return [f"  {k}) {text}" for k, text in self.options.items()]

@@ -68,7 +68,7 @@ class MatchItem(Lettered):
             rotated[first] = next(o for o in self.options if o != key[first])
         return rotated
 
-    def controls(self, on_change):
+    def controls(self, on_change, progress=None):
         return _Menus(self, on_change)
 
     def clicks(self, value):
@@ -87,6 +87,19 @@ class MatchItem(Lettered):
 
     def report_is_key(self, key, part, option):
         return isinstance(key, dict) and key.get(part) == option
+
+    def reading(self):
+        return [*super().reading(), *self.parts.values()]
+
+    def key_sequence(self, key):
+        return [key[k] for k in self.parts]
+
+    def matched_parts(self, key):
+        return [(label, key[k]) for k, label in self.parts.items()]
+
+    def text_lines(self, controls):
+        return [*super().text_lines(controls),
+                *(f"  - {k}: {label}" for k, label in self.parts.items())]
 
 
 class _Menus:

@@ -87,7 +87,7 @@ class MultiItem(Lettered):
                 return raw
         return raw
 
-    def controls(self, on_change):
+    def controls(self, on_change, progress=None):
         return _Boxes(self, on_change)
 
     def clicks(self, value):
@@ -102,6 +102,9 @@ class MultiItem(Lettered):
 
     def report_is_key(self, key, part, option):
         return option in key
+
+    def multi_key(self, key):
+        return frozenset(key)
 
 
 class _Boxes:

@@ -69,7 +69,7 @@ class NumberItem(Item):
     def wrong(self, key, rng):
         return key + 1 if self.max is None or key + 1 <= self.max else key - 1
 
-    def controls(self, on_change):
+    def controls(self, on_change, progress=None):
         return _NumberBox(on_change)
 
     def clicks(self, value):

@@ -58,7 +58,7 @@ class OrderItem(Lettered):
             if shuffled != list(key):
                 return shuffled
 
-    def controls(self, on_change):
+    def controls(self, on_change, progress=None):
         return _Steps(self, on_change)
 
     def clicks(self, value):
@@ -78,6 +78,9 @@ class OrderItem(Lettered):
     def report_is_key(self, key, part, option):
         steps = self.steps()
         return isinstance(key, list) and part in steps and key[steps.index(part)] == option
+
+    def key_sequence(self, key):
+        return list(key)
 
 
 class _Steps:

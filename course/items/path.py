@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from course import scenarios
 from course.content import ContentError
-from course.items.base import NONE, Credit, Item
+from course.items.base import NONE, ChoiceSet, Credit, Item
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +35,10 @@ class PathItem(Item):
         except ContentError as err:
             found.append(("scenario", str(err).rstrip(".")))
         return found
+
+    @property
+    def graded_scenario(self) -> str:
+        return self.scenario
 
     def graph(self) -> scenarios.Scenario:
         return scenarios.scenario(self.module, self.scenario)
@@ -96,8 +100,8 @@ class PathItem(Item):
         worst = [p for p in paths if not key.get(self.ending(p))]
         return rng.choice(worst or [p for p in paths if key.get(self.ending(p), 0) < 1])
 
-    def controls(self, on_change):
-        return _Player(self, on_change)
+    def controls(self, on_change, progress=None):
+        return _Player(self, on_change, progress)
 
     def clicks(self, value):
         graph, node, steps = self.graph(), self.graph().start, []
@@ -119,14 +123,56 @@ class PathItem(Item):
     def report_is_key(self, key, part, option):
         return isinstance(key, dict) and key.get(option, 0) >= 1
 
+    def reading(self):
+        graph, texts = self.graph(), super().reading()
+        for node in graph.nodes.values():
+            texts.append(node.get("says", ""))
+            texts += [c.get("text", "") + " " + c.get("consequence", "")
+                      for c in node.get("choice", {}).values()]
+        return texts
+
+    def choice_sets(self, key):
+        """Every step, with its best moves: the choices that keep the best share still reachable
+        from there in reach (after a bad start, the best recovery)."""
+        graph, best = self.graph(), {}
+
+        def reachable(node_id) -> float:
+            if node_id not in best:
+                best[node_id] = (key.get(node_id, 0.0) if graph.is_ending(node_id) else
+                                 max(reachable(c["next"]) for c in graph.choices(node_id).values()))
+            return best[node_id]
+
+        return [ChoiceSet(f"step {node_id!r}", {k: c["text"] for k, c in choices.items()},
+                          frozenset(k for k, c in choices.items()
+                                    if reachable(c["next"]) == reachable(node_id)))
+                for node_id in graph.nodes if (choices := graph.choices(node_id))]
+
+    def text_lines(self, controls):
+        return [controls.text_fallback()]
+
 
 class _Player:
-    def __init__(self, item: PathItem, on_change):
+    """The graded player as a question's controls. Each response is kept as it is chosen (under
+    ``progress``, never as the answer), so running the cell again takes the run up where it
+    stopped instead of starting over; the first complete run is the answer."""
+
+    def __init__(self, item: PathItem, on_change, progress=None):
         from course.widgets.scenario import ScenarioPlayer
-        self.item = item
+        self.item, self.progress, self._on_change = item, progress, on_change
         self.player = ScenarioPlayer(item.scenario, item.module, graded=True,
-                                     on_complete=lambda path: on_change())
+                                     on_complete=self._complete, on_progress=self._chosen)
         self.widgets = [self.player]
+        if progress is not None:
+            self.player.resume(progress.get())
+
+    def _chosen(self, chosen) -> None:
+        if self.progress is not None:
+            self.progress.save(chosen)
+
+    def _complete(self, path) -> None:
+        self._on_change()                  # the answer first: then the unfinished run can go
+        if self.progress is not None:
+            self.progress.save(None)
 
     @property
     def value(self):

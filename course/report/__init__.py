@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course import course_config
 from course.report import analysis, export, feedback, figures, gather, page, structure
 from course.report.gather import ReportError
 
@@ -35,19 +36,19 @@ class Report:
 
 
 def course_settings(root: Path) -> dict:
-    """db_url and the autograded/submitted/feedback folder names from the course's nbgrader_config.py."""
-    settings = {"db_url": f"sqlite:///{Path(root).resolve() / 'gradebook.db'}",
-                "autograded": "autograded", "submitted": "submitted", "feedback": "feedback"}
-    config_file = Path(root) / "nbgrader_config.py"
-    if config_file.is_file():
-        from traitlets.config.loader import PyFileConfigLoader
-        config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
-        course = config.CourseDirectory if "CourseDirectory" in config else {}
-        for key, name in (("db_url", "db_url"), ("autograded", "autograded_directory"),
-                          ("submitted", "submitted_directory"), ("feedback", "feedback_directory")):
-            if course.get(name):
-                settings[key] = course[name]
-    return settings
+    """db_url and the autograded/submitted/feedback folders, as the course's nbgrader_config.py
+    sets them, read by ``course.course_config`` exactly as ``course grade`` reads them. A folder
+    inside the course is given relative to it (``autograded``), so messages name it briefly."""
+    config, root = course_config.load(root), Path(root).resolve()
+
+    def place(folder: Path) -> Path:
+        try:
+            return folder.relative_to(root)
+        except ValueError:   # configured outside the course folder: keep it whole
+            return folder
+
+    return {"db_url": config.db_url, "autograded": place(config.autograded),
+            "submitted": place(config.submitted), "feedback": place(config.feedback)}
 
 
 def _check_out(root: Path, out: Path) -> None:

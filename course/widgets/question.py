@@ -13,7 +13,7 @@ import html
 import ipywidgets as widgets
 
 from course import items
-from course.answers import AnswerStore
+from course.answers import AnswerStore, progress_key
 from course.items import describe, literal
 from course.widgets.base import WRAPPING_OPTIONS_CSS, CourseWidget, feedback_html
 
@@ -27,7 +27,7 @@ class Question(CourseWidget):
         self.item_id = item_id
         self.store = AnswerStore(self.item.module, directory)
         self.feedback = widgets.HTML()
-        self.controls = self.item.controls(self._on_change)
+        self.controls = self.item.controls(self._on_change, _Progress(self.store, item_id))
         stem = widgets.HTML(f"{WRAPPING_OPTIONS_CSS}<b>{html.escape(self.label)}.</b> "
                             f"{html.escape(self.item.question)}")
         self.children = [stem, *self.controls.widgets, self.feedback]
@@ -81,16 +81,25 @@ class Question(CourseWidget):
         self.feedback.value = feedback_html(text, tone)
 
     def text_fallback(self) -> str:
-        lines = [f"{self.label}. {self.item.question}"]
-        for k, text in getattr(self.item, "options", {}).items():
-            lines.append(f"  {k}) {text}")
-        for key, label in getattr(self.item, "parts", {}).items():
-            lines.append(f"  - {key}: {label}")
-        if hasattr(self.controls, "text_fallback"):
-            lines.append(self.controls.text_fallback())
+        lines = [f"{self.label}. {self.item.question}", *self.item.text_lines(self.controls)]
         lines.append(f"(The buttons cannot display here. Type your answer in the answer cell, "
                      f"for example {self.item.var} = {literal(self.item.example())}.)")
         return "\n".join(lines)
+
+
+class _Progress:
+    """An answer still in the making (a graded scenario's responses so far), kept in the answers
+    file beside the answers under a key of its own (``progress_key``), so it is never graded."""
+
+    def __init__(self, store: AnswerStore, item_id: str):
+        self.store, self.item_id, self.key = store, item_id, progress_key(item_id)
+
+    def get(self):
+        saved = self.store.load()
+        return None if saved.get(self.item_id) is not None else saved.get(self.key)
+
+    def save(self, value) -> None:
+        self.store.save(self.key, value)
 
 
 def ask(item_id: str) -> Question:

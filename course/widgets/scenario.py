@@ -4,10 +4,12 @@ At each step the learner reads what the other person says and how they are (a te
 in words), chooses a response, and first sees the consequence (what happens and how the person is
 now), then the coaching, then moves on. The scenario itself is data in ``course/content``.
 
-Used on its own for practice (with coaching, the tension meter and as many restarts as the learner
-likes), and inside a graded path question (``ask`` on a ``path`` item) in graded mode: no meter, no
-calmer-or-tenser colouring, no coaching, no going back, and locked once it reaches an ending, whose
-path the question saves like any other clicked answer.
+Used on its own for practice (``practise``: coaching, the tension meter and as many restarts as the
+learner likes, for the module's practice scenarios only), and inside a graded path question (``ask``
+on a ``path`` item) in graded mode: no meter, no calmer-or-tenser colouring, no coaching, no going
+back, and locked once it reaches an ending, whose path the question saves like any other clicked
+answer. Each response of a graded run is reported as it is chosen (``on_progress``), so that the
+question can keep the unfinished run and take it up again (``resume``) when the cell runs again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import html
 
 import ipywidgets as widgets
 
-from course import scenarios
+from course import items, scenarios
 from course.widgets.base import CourseWidget, feedback_html
 
 WIDE = widgets.Layout(width="auto")
@@ -27,18 +29,29 @@ def _tone(before: int, after: int) -> str:
 
 
 class ScenarioPlayer(CourseWidget):
-    """Play ``scenario_id`` of ``module``; ``on_complete(path)`` is called at every ending.
+    """Play ``scenario_id`` of ``module``; ``on_complete(path)`` is called at every ending, and
+    ``on_progress(chosen)`` with every response chosen so far, each time one is chosen.
 
-    ``graded``: played once for a grade (see the module docstring); practice otherwise.
+    ``graded``: played once for a grade (see the module docstring); practice otherwise, which a
+    scenario that an item grades refuses.
     """
 
-    def __init__(self, scenario_id: str, module: str = "m5", graded: bool = False,
-                 on_complete=None):
+    def __init__(self, scenario_id: str, module: str, graded: bool = False,
+                 on_complete=None, on_progress=None):
         super().__init__()
         self.scenario = scenarios.scenario(module, scenario_id)
+        if not graded and scenario_id in items.graded_scenarios(module):
+            practice = sorted(set(scenarios.scenario_ids(module))
+                              - items.graded_scenarios(module))
+            raise ValueError(
+                f"The scenario {scenario_id!r} is graded: it is played once, in its question, "
+                "without the meter or coaching. To practise, use "
+                + (" or ".join(f"practise({p!r}, {module!r})" for p in practice)
+                   if practice else "the module's practice scenario") + ".")
         self.graded = graded
         self.show_coaching = not graded
         self.on_complete = on_complete
+        self.on_progress = on_progress
         s = self.scenario
         intro = widgets.HTML(
             f"<b>{html.escape(s.title)}.</b> {html.escape(s.setting)} "
@@ -99,6 +112,30 @@ class ScenarioPlayer(CourseWidget):
         self._path, self._visited, self._pending = [], [self.scenario.start], None
         self._draw()
 
+    def resume(self, chosen) -> bool:
+        """Take up an unfinished run where it stopped: every response in ``chosen`` is made again,
+        the last one shown with its consequence and waiting for Continue. Nothing is reported
+        (it was reported when chosen), and the run does not finish here: only Continue at the
+        last step makes an answer. ``chosen`` that does not fit the scenario (a response past an
+        ending included) is ignored, and False returned."""
+        if type(chosen) is not list or not chosen or self._path or self._pending is not None:
+            return False
+        node_id = self.scenario.start
+        for letter in chosen:
+            choices = self.scenario.choices(node_id)
+            if type(letter) is not str or letter not in choices:
+                return False
+            node_id = choices[letter]["next"]
+        callbacks, (self.on_complete, self.on_progress) = \
+            (self.on_complete, self.on_progress), (None, None)
+        try:
+            for letter in chosen[:-1]:
+                self.respond(letter)
+            self.pick(chosen[-1])
+        finally:
+            self.on_complete, self.on_progress = callbacks
+        return True
+
     def pick(self, letter: str) -> None:
         """Choose a response at this step: shows the consequence (and coaching), not yet the next step."""
         choices = self.scenario.choices(self.node)
@@ -128,15 +165,18 @@ class ScenarioPlayer(CourseWidget):
 
     def play(self, path, notify: bool = True) -> None:
         """Play a whole path from the start; a path that does not fit changes nothing (nor does
-        anything, once a graded run has begun)."""
+        anything, once a graded run has begun). ``notify=False`` (showing a saved answer) reports
+        neither the responses nor the ending."""
         self.scenario.walk(path)   # raises ValueError with the reason, before anything moves
-        callback, self.on_complete = self.on_complete, (self.on_complete if notify else None)
+        callbacks = self.on_complete, self.on_progress
+        if not notify:
+            self.on_complete = self.on_progress = None
         try:
             self.restart()
             for letter in path:
                 self.respond(letter)
         finally:
-            self.on_complete = callback
+            self.on_complete, self.on_progress = callbacks
 
     # -- callbacks ------------------------------------------------------------------------------
     _drawing = False
@@ -146,6 +186,8 @@ class ScenarioPlayer(CourseWidget):
             return
         self._pending = self.options.value
         self._draw()
+        if self.on_progress is not None:
+            self.on_progress([*self._path, self._pending])
 
     def _on_continue(self, button=None) -> None:
         if self._pending is not None:
@@ -229,21 +271,38 @@ class ScenarioPlayer(CourseWidget):
     def text_fallback(self) -> str:
         s = self.scenario
         lines = [f"{s.title} (needs widgets). {s.setting} Fictional people and scene."]
-        lines.append(f"It starts at step {s.start!r}." if self.graded else
-                     f"States, calmest first: {', '.join(s.states)}. It starts at step {s.start!r}.")
+        if self.graded:
+            return "\n".join(lines + self._graded_step_lines())
+        lines.append(f"States, calmest first: {', '.join(s.states)}. "
+                     f"It starts at step {s.start!r}.")
         for node_id, node in s.nodes.items():
-            state = "" if self.graded else f" ({node['state']})"
-            lines.append(f"[{node_id}] {s.person}{state}: {node['says']}")
+            lines.append(f"[{node_id}] {s.person} ({node['state']}): {node['says']}")
             for letter, choice in s.choices(node_id).items():
                 lines.append(f"  {letter}) {choice['text']} -> [{choice['next']}] "
                              f"{choice['consequence']}")
                 if self.show_coaching and choice.get("coaching"):
                     lines.append(f"     Coaching: {choice['coaching']}")
-            if s.is_ending(node_id) and not self.graded:
+            if s.is_ending(node_id):
                 lines.append(f"  Ending: {node['outcome']}")
         return "\n".join(lines)
 
+    def _graded_step_lines(self) -> list[str]:
+        """A graded run shows the step the learner is at and its choices, nothing further on:
+        no node names, no next steps, no endings."""
+        s = self.scenario
+        if self.finished:
+            path = ", ".join(f'"{x}"' for x in self._path)
+            return [f"This graded scenario is finished and locked: your path [{path}] is saved "
+                    "as your answer."]
+        lines = [f"Graded: each response is final, and the run is played once. "
+                 f"Step {len(self._path) + 1}.", f"{s.person}: {s.nodes[self.node]['says']}"]
+        lines += [f"  {k}) {c['text']}" for k, c in s.choices(self.node).items()]
+        if self._pending is not None:
+            lines.append(f"You chose {self._pending}: continue to the next step.")
+        return lines
 
-def practise(scenario_id: str, module: str = "m5") -> ScenarioPlayer:
-    """Show a scenario for practice, with coaching after each response."""
+
+def practise(scenario_id: str, module: str) -> ScenarioPlayer:
+    """Show one of ``module``'s practice scenarios, with the meter and coaching after each response
+    and as many restarts as you like (a graded scenario is refused: it is played in its question)."""
     return ScenarioPlayer(scenario_id, module)
