@@ -65,12 +65,13 @@ def prompt_text(item: Item) -> str:
 
 def answer_source(item: Item, key) -> str:
     form = f"{item.var} = {literal(item.example())}"
+    # In the student's version the solution region becomes the line "# YOUR ANSWER HERE".
     if not item.widget:
-        how = "# Type your answer under the marker, in this form:  "
+        how = "# Type your answer on the line after # YOUR ANSWER HERE, like this:  "
     elif item.LOCKS:
-        how = "# Answer by playing the scenario above, or type your answer under the marker:  "
+        how = "# Play the scenario above, or type your path after # YOUR ANSWER HERE, like this:  "
     else:
-        how = "# Answer by clicking above, or type your answer under the marker, in this form:  "
+        how = "# Click your answer above, or type it after # YOUR ANSWER HERE, like this:  "
     return "\n".join([how + form, f'{item.var} = saved_answer("{item.id}")',
                       "### BEGIN SOLUTION", f"{item.var} = {literal(item.solution(key))}",
                       "### END SOLUTION"])
