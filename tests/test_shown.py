@@ -9,6 +9,7 @@ draw something. A new module is covered as soon as its notebook exists.
 from __future__ import annotations
 
 import ast
+import re
 
 import matplotlib
 import pytest
@@ -68,3 +69,13 @@ def test_every_figure_draws_something(things):
         assert_not_blank(png_of(fig), f"the figure of cell {cell}")
         ax = fig.axes[0]
         assert ax.get_title() or fig.texts, f"{cell}: the figure says what it shows"
+
+
+def test_every_figure_has_a_text_alternative(things):
+    """A screen reader says what each figure shows: its alt text (course.plots.with_alt) names
+    the kind of chart and its numbers, and says when the data is fictional or illustrative."""
+    from course.plots import alt_text
+    for cell, fig in ((c, f) for c, f in things if isinstance(f, Figure)):
+        alt = alt_text(fig)
+        assert alt and len(alt.split()) >= 20, f"{cell}: the figure has no useful alt text"
+        assert re.search(r"fictional|illustrative", alt, re.I), f"{cell}: say the data is invented"

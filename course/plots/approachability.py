@@ -11,7 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from course import content
-from course.plots import DETACHED, ENGAGED
+from course.plots import DETACHED, ENGAGED, with_alt
 
 #: How the legend describes each officer; the engaged officer's bars are plain blue, the isolated
 #: officer's hatched vermilion, so the two differ in form as well as colour.
@@ -91,4 +91,10 @@ def two_doors():
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return fig
+    per_officer = " ".join(
+        f"{officers[name]['name']} at the {officers[name]['door']}: " + ", ".join(
+            f"{counts[name][kind]} {kind}" for kind in kinds()) + "."
+        for name in (engaged, isolated))
+    return with_alt(fig, (
+        "Horizontal bar chart of every contact with the public logged at two entrances on one "
+        f"fictional Saturday, by kind, one bar per officer. {per_officer}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from course import content
-from course.plots import DETACHED, ENGAGED
+from course.plots import DETACHED, ENGAGED, with_alt
 
 
 def trust_over_time():
@@ -25,4 +25,10 @@ def trust_over_time():
     ax.annotate("little change at first", xy=(3, 2), xytext=(3.5, 5.2),
                 arrowprops={"arrowstyle": "->"})
     fig.tight_layout()
-    return fig
+    weeks = data["weeks"]
+    return with_alt(fig, (
+        f"Line chart over {len(weeks)} weeks of concerns reported to officers at two fictional "
+        f"sites. {data['engaged_label']}: from {data['engaged'][0]} in week {weeks[0]} to "
+        f"{data['engaged'][-1]} in week {weeks[-1]}. {data['detached_label']}: from "
+        f"{data['detached'][0]} to {data['detached'][-1]}. The two lines stay close for the first "
+        "weeks, then the first climbs away."))

@@ -12,7 +12,7 @@ from collections import Counter
 import matplotlib.pyplot as plt
 
 from course import content
-from course.plots import DETACHED, ENGAGED
+from course.plots import DETACHED, ENGAGED, with_alt
 
 #: The course's colour-blind-safe pair (Okabe & Ito); here blue is "the visitor asked" and
 #: vermilion "the officer noticed first". The second bars are also hatched, so print and
@@ -73,4 +73,9 @@ def requests_figure(log: list[dict] | None = None):
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
-    return fig
+    parts = "; ".join(f"{k}: {a + n} ({a} asked, {n} noticed)"
+                      for k, a, n in zip(kinds[::-1], asked[::-1], noticed[::-1]))
+    return with_alt(fig, (
+        f"Horizontal bar chart of the {len(log)} requests on one fictional shift at "
+        f"{shift['site']}, by kind, each bar split into requests the visitor asked for and needs "
+        f"the officer noticed first. {parts}. Only {suspicious} were about suspicious activity."))

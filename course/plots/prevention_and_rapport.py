@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course import content
-from course.plots import DETACHED, ENGAGED
+from course.plots import DETACHED, ENGAGED, with_alt
 
 #: Alternating light neutral shades, so the phases read apart without relying on colour.
 SHADES = ("#f2f2f2", "#e0e0e0")
@@ -57,4 +57,8 @@ def escalation_curve():
              fontsize=7.5, color="#333333")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    phases = "; ".join(" ".join(f"{p['name']}: {p['service']}".split()) for p in data["phase"])
+    return with_alt(fig, (
+        "Illustrative curve, not data, of how worked up a person becomes over time: it rises "
+        "from their usual level to a peak, then falls back below it before returning. Shaded "
+        f"phases after {data['source']}, each with what service does in it. {phases}."))

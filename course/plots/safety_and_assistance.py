@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from course import content
-from course.plots import DETACHED, ENGAGED
+from course.plots import DETACHED, ENGAGED, with_alt
 
 #: Shading for the months after the cut: a light neutral grey that reads the same to everyone.
 AFTER_CUT = "#e8e8e8"
@@ -43,4 +43,14 @@ def stretched_thin():
               bbox_to_anchor=(0.5, -0.14), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return fig
+    before, after = months[:cut], months[cut:]
+    def mean(values, span):
+        return sum(values[m - months[0]] for m in span) / len(span)
+    return with_alt(fig, (
+        f"Bar and line chart over {len(months)} months at {data['site']} (fictional data). Bars: "
+        f"{data['reports_label'].lower()}, about {mean(data['reports'], before):.0f} a month with "
+        f"{data['officers_before']} officers per shift, falling to about "
+        f"{mean(data['reports'], after):.0f} a month after the cut to {data['officers_after']}. "
+        f"Line: {data['late_label'].lower()}, rising from about "
+        f"{mean(data['late_incidents'], before):.0f} to {mean(data['late_incidents'], after):.0f} "
+        "a month."))
