@@ -34,6 +34,8 @@ GUIDELINES = {
     "clang": "no option that repeats the stem, no pair matched by a shared word",
     "above": "no 'all of the above' or 'none of the above'",
     "practice-copy": "no graded item that copies a practice case or a lesson example",
+    "blind-play": "no blind strategy (always one letter, the longest, the shortest, the most or "
+                  "fewest clauses) earns marks in a scenario played step by step",
 }
 
 #: A key this much longer than the mean of the other options stands out.
@@ -120,6 +122,30 @@ def clauses(text: str) -> int:
 def most_complete(options: dict[str, str]) -> str:
     """The option a test-wise learner picks blind: the most clauses, ties by length."""
     return max(options, key=lambda o: (clauses(options[o]), len(options[o])))
+
+
+def blind_strategies() -> dict:
+    """How a test-wise learner picks at each step without reading for meaning: name -> choose."""
+    def letter(n):
+        return lambda options: list(options)[min(n, len(options) - 1)]
+    return {
+        **{f"always {chr(97 + n)!r}": letter(n) for n in range(4)},
+        "always the longest": lambda o: max(o, key=lambda k: (len(o[k]), k)),
+        "always the shortest": lambda o: min(o, key=lambda k: (len(o[k]), k)),
+        "always the most clauses": most_complete,
+        "always the fewest clauses": lambda o: min(o, key=lambda k: (clauses(o[k]), len(o[k]))),
+    }
+
+
+def blind_findings(item: Item, key) -> list[tuple[str, str]]:
+    """Each blind strategy that earns marks when the item is played step by step."""
+    found = []
+    for name, choose in blind_strategies().items():
+        answer = item.play_blind(choose)
+        if answer is not None and item.credit(answer, key).share > 0:
+            found.append(("blind-play", f"{name} ({answer}) earns "
+                                        f"{item.credit(answer, key).share:.0%} of the points"))
+    return found
 
 
 def graded_text(item: Item) -> str:
@@ -215,6 +241,8 @@ def item_findings(item: Item, key, practice: str = "") -> list[Finding]:
                                                    "the rest"):
             add(guideline, message)
     found += match_findings(item, key)
+    for guideline, message in blind_findings(item, key):
+        add(guideline, message)
     sequence = item.key_sequence(key)
     if sequence and len(sequence) > 1:
         places = [list(options).index(letter) for letter in sequence]

@@ -67,6 +67,9 @@ EXPECTED = [
     ("m9_q16_scenario", "clauses", "step 'start': the key has"),
     ("m9_q16_scenario", "length", "the key is the longest option in 3 of 3 steps"),
     ("m9_q16_scenario", "clauses", "finds the key in 3 of 3 steps"),
+    # ... and played blind, without reading for meaning, it still earns its marks
+    ("m9_q16_scenario", "blind-play", "always 'a' (['a', 'a']) earns 100% of the points"),
+    ("m9_q16_scenario", "blind-play", "always the longest"),
     # a match item's options
     ("m9_q17_match_options", "match-options", "option c is the answer for 2 parts"),
     ("m9_q17_match_options", "match-options", "option b is less than half as long as option c"),

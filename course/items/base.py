@@ -281,6 +281,12 @@ class Item:
         """The letters the key picks, for an item answered by any number of options; else None."""
         return None
 
+    def play_blind(self, choose):
+        """The answer a learner gives who picks at every step by form alone: ``choose`` takes the
+        options in view (letter -> text) and returns a letter. None for a kind answered in one
+        pick (its options are audited one set at a time)."""
+        return None
+
     def key_sequence(self, key) -> list[str] | None:
         """The option letters the key gives in the order the learner answers them (per step,
         per part); None for a kind whose key is not such a sequence."""

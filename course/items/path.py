@@ -131,6 +131,14 @@ class PathItem(Item):
                       for c in node.get("choice", {}).values()]
         return texts
 
+    def play_blind(self, choose):
+        graph, node, path = self.graph(), self.graph().start, []
+        while choices := graph.choices(node):
+            letter = choose({k: c["text"] for k, c in choices.items()})
+            path.append(letter)
+            node = choices[letter]["next"]
+        return path
+
     def choice_sets(self, key):
         """Every step, with its best moves: the choices that keep the best share still reachable
         from there in reach (after a bad start, the best recovery)."""
