@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from course import items
@@ -27,6 +28,19 @@ def answers_path(module_id: str, directory: str | os.PathLike | None = None) -> 
     return Path(directory or os.getcwd()) / f"{module_id}_answers.json"
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What a module's answers file gave: the answers, or why a file that is there gave none.
+
+    ``problem`` is None both when the answers were read and when there is no file yet (nothing
+    clicked); it names the damage when the file is there but cannot count (a link, a pipe, too
+    large, not JSON, not a table). The report needs that difference; a learner's notebook does not.
+    """
+
+    answers: dict
+    problem: str | None = None
+
+
 class AnswerStore:
     """The saved answers of one module, in one folder."""
 
@@ -34,29 +48,36 @@ class AnswerStore:
         self.module_id = module_id
         self.path = answers_path(module_id, directory)
 
-    def load(self) -> dict:
-        """Every saved answer; a damaged file gives a clear warning and counts as empty.
+    def read(self) -> Saved:
+        """The saved answers, telling a damaged file from an absent one; never warns or raises.
 
         The file is opened only if it is a regular file of a sensible size: a link (to a
-        classmate's answers, say), a pipe or a device is never read.
+        classmate's answers, say), a pipe or a device is never followed, read or waited on.
         """
         try:
             text = read_regular(self.path, MAX_BYTES)
         except FileNotFoundError:
-            return {}
+            return Saved({})
         except UnsafeFile as err:
             if err.errno == errno.EFBIG:
-                return self._unreadable("it is far larger than saved answers can be")
-            return self._unreadable(str(err))
+                return Saved({}, "it is far larger than saved answers can be")
+            return Saved({}, str(err))
         except OSError as err:
-            return self._unreadable(f"it cannot be opened ({err.strerror})")
+            return Saved({}, f"it cannot be opened ({err.strerror or err})")
         try:
             data = json.loads(text.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
-            return self._unreadable("it is not valid JSON")
+            return Saved({}, "it is not valid JSON")
         if not isinstance(data, dict):
-            return self._unreadable("it does not hold a table of answers")
-        return data
+            return Saved({}, "it does not hold a table of answers")
+        return Saved(data)
+
+    def load(self) -> dict:
+        """Every saved answer; a damaged file gives a clear warning and counts as empty."""
+        saved = self.read()
+        if saved.problem is not None:
+            return self._unreadable(saved.problem)
+        return saved.answers
 
     def get(self, item_id: str):
         return self.load().get(item_id)
@@ -82,6 +103,13 @@ class AnswerStore:
             stacklevel=3,
         )
         return {}
+
+
+def progress_key(item_id: str) -> str:
+    """The key under which an unfinished answer to ``item_id`` (a graded scenario played part of
+    the way) is kept in the answers file. No item id holds a dot, so ``saved_answer``, grading and
+    the report, which read items' own keys only, never take it for an answer."""
+    return f"{item_id}.unfinished"
 
 
 def saved_answer(item_id: str, directory: str | os.PathLike | None = None):

@@ -6,8 +6,11 @@ out-of-kernel verdicts of ``SafeExecute``), in a worker process whose scratch co
 its output and a gradebook with the assignment's definition (no source/, no other student). The
 parent process is the only writer to the real gradebook: it merges each result as it arrives, so
 SQLite never sees two writers ("database is locked" cannot happen) and a grade is never lost. One
-failing submission never stops the others. A submission already graded and unchanged since is
-skipped unless --force.
+failing submission never stops the others, nor does a worker process that dies (killed, out of
+memory): only the submissions it held are graded again, and one that kills its worker even when
+graded alone is recorded as failed. A student or assignment folder that is a link is never
+followed and is recorded as failed with the reason. A submission already graded and unchanged
+since is skipped unless --force.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -29,7 +34,8 @@ from tqdm import tqdm
 from course import course_config
 from course import gradebook as gbk
 from course.build import scripts_first
-from course.safe_files import copy_tree, is_real_folder, read_regular, remove_tree, scan
+from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
+                               remove_tree, scan)
 
 MARKER = ".course-grade.json"
 
@@ -77,13 +83,25 @@ def definition(gb, assignment: str) -> str:
 
 
 def submission_folders(submitted: Path, assignment: str):
-    """(student, folder) for every real submission folder of ``assignment``."""
+    """(student, folder, None) for every real submission folder of ``assignment``, and
+    (student, None, why) for a student or assignment folder that is a link (or a pipe...): it is
+    never followed, since it may point at a classmate's work or the instructor's."""
     if not is_real_folder(submitted):
         return
     for student_dir in sorted(submitted.iterdir()):
+        if os.path.isfile(student_dir) and not os.path.islink(student_dir):
+            continue   # a note beside the students' folders is nobody's submission
         folder = student_dir / assignment
-        if is_real_folder(student_dir) and is_real_folder(folder):
-            yield student_dir.name, folder
+        for path in (student_dir, folder):
+            why = not_a_folder(path)
+            if why:
+                yield student_dir.name, None, (f"{path.relative_to(submitted.parent)} {why}, so "
+                                               "it was not graded (a submission must be a real "
+                                               "folder)")
+                break
+        else:
+            if is_real_folder(folder):
+                yield student_dir.name, folder, None
 
 
 def already_graded(marker: Path, gb, task: Task) -> bool:
@@ -97,9 +115,16 @@ def already_graded(marker: Path, gb, task: Task) -> bool:
 def plan(cfg: course_config.CourseConfig, assignments, students,
          force: bool) -> tuple[list, list, list]:
     """(tasks, skipped, problems) for the submissions under the configured submitted folder."""
-    tasks, skipped, problems = [], [], []
+    tasks, skipped, problems, _ = plan_and_refuse(cfg, assignments, students, force)
+    return tasks, skipped, problems
+
+
+def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
+                    force: bool) -> tuple[list, list, list, list]:
+    """``plan``, and (student, assignment, why) for each submission folder refused (a link)."""
+    tasks, skipped, problems, refusals = [], [], [], []
     if not cfg.submitted.is_dir():
-        return tasks, skipped, [("-", "-", f"no folder {cfg.submitted}: collect first")]
+        return tasks, skipped, [("-", "-", f"no folder {cfg.submitted}: collect first")], []
     with gbk.open_gradebook(cfg.db_url, cfg.course_id) as gb:
         known = {a.name for a in gb.assignments}
         wanted = assignments or sorted(known)
@@ -109,8 +134,11 @@ def plan(cfg: course_config.CourseConfig, assignments, students,
                                  f"`nbgrader generate_assignment {assignment}` first"))
                 continue
             spec = definition(gb, assignment)
-            for student, folder in submission_folders(cfg.submitted, assignment):
+            for student, folder, refused in submission_folders(cfg.submitted, assignment):
                 if students and student not in students:
+                    continue
+                if refused:
+                    refusals.append((student, assignment, refused))
                     continue
                 task = Task(student, assignment, fingerprint(folder, spec))
                 marker = cfg.autograded / student / assignment / MARKER
@@ -118,7 +146,7 @@ def plan(cfg: course_config.CourseConfig, assignments, students,
                     skipped.append(task)
                 else:
                     tasks.append(task)
-    return tasks, skipped, problems
+    return tasks, skipped, problems, refusals
 
 
 def _graded(gb, assignment: str, student: str) -> bool:
@@ -130,12 +158,13 @@ def _graded(gb, assignment: str, student: str) -> bool:
 
 
 # ---------------------------------------------------------------- worker side
-def grade_one(root: str, template: str, task: Task) -> dict:
+def grade_one(root: str, template: str, task: Task, scratch_parent: str | None = None) -> dict:
     """Autograde one submission in a private scratch course; return what to merge."""
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
-    scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student[:40]}-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student[:40]}-",
+                                    dir=scratch_parent))
     try:
         cfg = course_config.load(root)
         course = scratch / "course"
@@ -170,6 +199,51 @@ def grade_one(root: str, template: str, task: Task) -> dict:
                 "output": str(course / "autograded" / task.student / task.assignment)}
     except Exception as err:  # anything at all: report it, never take the run down
         return {"task": task, "error": f"{type(err).__name__}: {err}", "scratch": str(scratch)}
+
+
+LEDGER = "temp-folders.txt"
+
+
+def _start(folder: str, work, root: str, template: str, task: Task) -> dict:
+    """In the worker: make the task's own folder (which tells the parent the task was started,
+    and holds its scratch course), then grade it with ``work`` (``grade_one``)."""
+    os.mkdir(folder)
+    with _listing_temp_folders(Path(folder) / LEDGER):
+        return work(root, template, task, scratch_parent=folder)
+
+
+@contextmanager
+def _listing_temp_folders(ledger: Path):
+    """List every temp folder made while grading (the mirror, the kernel's own folder) as it is
+    made, so that the parent can remove them if this worker is killed before it cleans up.
+    (Making them inside the task's folder instead would lengthen the kernel's socket paths,
+    which Unix caps at 107 bytes.)"""
+    stock = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        path = stock(*args, **kwargs)
+        with open(ledger, "a", encoding="utf-8") as f:
+            f.write(os.path.abspath(path) + "\n")
+        return path
+
+    tempfile.mkdtemp = mkdtemp
+    try:
+        yield
+    finally:
+        tempfile.mkdtemp = stock
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """What a dead worker left of one task: the temp folders it listed, then its own folder."""
+    try:
+        listed = read_regular(folder / LEDGER, 1 << 20).decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        listed = []
+    for path in listed:
+        if os.path.isabs(path) and is_real_folder(path) and \
+                Path(path).name.startswith(("course-", "tmp")):
+            remove_tree(path)
+    remove_tree(folder)
 
 
 class _ErrorCollector(logging.Handler):
@@ -213,13 +287,101 @@ def install(cfg: course_config.CourseConfig, result: dict) -> None:
     (dest / MARKER).write_text(json.dumps({"fingerprint": task.fingerprint}))
 
 
+#: What a submission whose grading process died is recorded with.
+DIED = ("the grading process died while grading this submission (it was killed, or ran out of "
+        "memory), twice, the second time grading it alone; nothing was recorded for it")
+#: Pools that break before any task starts, in a row, before the rest is given up.
+MAX_FRUITLESS_BREAKS = 3
+
+
+class _Run:
+    """One grading run's pools. A worker that dies (killed, out of memory) breaks its pool and
+    every future in it; only the submissions it may have held pay for that. Those never started
+    go to a fresh pool; those started are graded again alone, and one that kills its worker even
+    then is recorded as failed with the reason, so the rest of the class is graded."""
+
+    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar):
+        self.cfg, self.template, self.summary, self.bar = cfg, template, summary, bar
+        self.started = tmp / "started"
+        self.started.mkdir()
+
+    def grade(self, tasks: list, jobs: int) -> None:
+        queue, alone, fruitless = list(enumerate(tasks)), [], 0
+        while queue:
+            broken = self._pool(queue, jobs)
+            started = [(n, t) for n, t in broken if os.path.lexists(self._folder(n))]
+            queue = [(n, t) for n, t in broken if not os.path.lexists(self._folder(n))]
+            alone += started
+            fruitless = 0 if started or not broken else fruitless + 1
+            if fruitless >= MAX_FRUITLESS_BREAKS:
+                for _, task in queue:
+                    self._failed(task, "the grading processes kept dying before they could start "
+                                       "it; nothing was recorded for it")
+                queue = []
+        for n, task in alone:
+            _remove_leftovers(self._folder(n))
+            if self._pool([(n, task)], 1):
+                self._failed(task, DIED)
+            _remove_leftovers(self._folder(n))
+
+    def _folder(self, n: int) -> Path:
+        return self.started / str(n)
+
+    def _pool(self, queue: list, jobs: int) -> list:
+        """Grade ``queue`` ((number, task) pairs) in a fresh pool; those its breaking cost."""
+        broken = []
+        # forkserver: workers start clean (no inherited gradebook connections) and stay warm.
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
+                                 mp_context=get_context("forkserver")) as pool:
+            futures = {}
+            for n, task in queue:
+                try:
+                    futures[pool.submit(_start, str(self._folder(n)), grade_one,
+                                        str(self.cfg.root), self.template, task)] = (n, task)
+                except BrokenProcessPool:
+                    broken.append((n, task))
+            for future in as_completed(futures):
+                n, task = futures[future]
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken.append((n, task))
+                    continue
+                except Exception as err:  # the worker could not even start it
+                    self._failed(task, f"{type(err).__name__}: {err}")
+                    remove_tree(self._folder(n))
+                    continue
+                self._record(result)
+                remove_tree(self._folder(n))
+        return broken
+
+    def _record(self, result: dict) -> None:
+        task = result["task"]
+        try:
+            if "error" in result:
+                self._failed(task, result["error"])
+            else:
+                install(self.cfg, result)
+                self.summary.graded.append(task)
+                self.bar.update()
+        except Exception as err:  # a merge problem is reported, never fatal to the run
+            self._failed(task, f"could not record the grade: {err}")
+        finally:
+            remove_tree(result["scratch"])
+
+    def _failed(self, task: Task, reason: str) -> None:
+        self.summary.failed.append((task.student, task.assignment, reason))
+        self.bar.set_postfix_str(f"failed {len(self.summary.failed)}", refresh=False)
+        self.bar.update()
+
+
 def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
           force: bool = False, progress: bool = True) -> Summary:
     started = time.monotonic()
     scripts_first(os.environ)  # in-process nbgrader runs `alembic`; workers inherit this
     cfg = course_config.load(root)
-    tasks, skipped, problems = plan(cfg, assignments, students, force)
-    summary = Summary(skipped=skipped, failed=list(problems))
+    tasks, skipped, problems, refusals = plan_and_refuse(cfg, assignments, students, force)
+    summary = Summary(skipped=skipped, failed=[*problems, *refusals])
     if not tasks:
         summary.seconds = time.monotonic() - started
         return summary
@@ -229,25 +391,8 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                  desc="Grading") as bar:
         template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
                                  Path(tmp))
-        # forkserver: workers start clean (no inherited gradebook connections) and stay warm.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
-            futures = [pool.submit(grade_one, str(cfg.root), template, t) for t in tasks]
-            for future in as_completed(futures):
-                result = future.result()
-                task = result["task"]
-                try:
-                    if "error" in result:
-                        summary.failed.append((task.student, task.assignment, result["error"]))
-                    else:
-                        install(cfg, result)
-                        summary.graded.append(task)
-                except Exception as err:  # a merge problem is reported, never fatal to the run
-                    summary.failed.append((task.student, task.assignment,
-                                           f"could not record the grade: {err}"))
-                finally:
-                    remove_tree(result["scratch"])
-                bar.set_postfix_str(f"failed {len(summary.failed)}", refresh=False)
-                bar.update()
+        _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
+        remove_tree(Path(tmp) / "started")
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 
 from course.protections import Protections
-from course.safe_files import Bounds, copy_tree, is_real_folder, read_regular, remove_tree
+from course.safe_files import Bounds, copy_tree, not_a_folder, read_regular, remove_tree
 
 #: mirror path of a placeholder notebook -> why the real one could not be graded
 PLACEHOLDERS: dict[str, str] = {}
@@ -43,11 +43,12 @@ def expected_notebooks(db_url: str, course_id: str, assignment: str) -> list[str
         return []
 
 
-def submission_folders(coursedir) -> list[tuple[str, str, Path]]:
+def submission_folders(coursedir, log=None) -> list[tuple[str, str, Path]]:
     """(student, assignment, folder) for each submission the converter would grade.
 
     The folders must be real folders, in place: a student or assignment folder that is a link is
-    left out with a warning (nbgrader's own exchange never makes one).
+    left out with a warning naming it (nbgrader's own exchange never makes one), so nothing of
+    what it points at (a classmate's work, the instructor's source/) is graded.
     """
     pattern = coursedir.format_path(coursedir.submitted_directory, coursedir.student_id,
                                     coursedir.assignment_id)
@@ -56,8 +57,14 @@ def submission_folders(coursedir) -> list[tuple[str, str, Path]]:
     for match in sorted(glob.glob(pattern)):
         path = Path(match)
         student_dir = path.parent
-        if not (is_real_folder(student_dir) and is_real_folder(path)) or \
-                student_dir.parent.resolve() != base:
+        refused = next((f"{p} {why}" for p in (student_dir, path) if (why := not_a_folder(p))),
+                       None)
+        if refused is None and student_dir.parent.resolve() != base:
+            refused = f"{student_dir} is not inside {base}"
+        if refused:
+            if log is not None:
+                log.warning("Not graded: %s, so the submission of %s for %s was not read.",
+                            refused, student_dir.name, path.name)
             continue
         found.append((student_dir.name, path.name, path))
     return found
@@ -101,7 +108,7 @@ def _valid_timestamp(path: Path) -> bool:
 
 def build_mirror(coursedir, root: Path, log, bounds: Bounds = Bounds()) -> None:
     notebooks_of: dict[str, list[str]] = {}
-    for student, assignment, folder in submission_folders(coursedir):
+    for student, assignment, folder in submission_folders(coursedir, log):
         if assignment not in notebooks_of:
             notebooks_of[assignment] = expected_notebooks(coursedir.db_url, coursedir.course_id,
                                                           assignment)

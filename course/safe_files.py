@@ -70,6 +70,20 @@ def is_real_folder(path: str | os.PathLike) -> bool:
         return False
 
 
+def not_a_folder(path: str | os.PathLike) -> str | None:
+    """Why ``path`` is not a real folder ("is a link (to somewhere else)", ...), looked at without
+    following it; None when it is one or is not there at all."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return f"could not be read ({err.strerror or err})"
+    if stat.S_ISDIR(mode):
+        return None
+    return "is a file, not a folder" if stat.S_ISREG(mode) else kind_of(mode)
+
+
 def scan(root: str | os.PathLike, bounds: Bounds = Bounds(), skip=(), keep=None) -> Scan:
     """Walk ``root`` without following links.
 

@@ -11,6 +11,8 @@ from course.report.learner_answers import UNREADABLE
 from course.report.structure import Item, Module
 
 NO_ANSWER, OTHER = "(no answer)", "(other)"
+#: Submissions with unreadable answers named in the report's note (the rest are counted).
+MAX_NAMED = 20
 
 
 @dataclass
@@ -132,10 +134,20 @@ def analyse(modules: list[Module], data: ClassData) -> Analysis:
     _theme_summaries(result)
     active = {s.student for m in present for s in data.submitted(m.folder)}
     result.learners = sorted(active, key=lambda s: (-result.overall(s), s))
+    if data.unreadable_learners:
+        n = len(data.unreadable_learners)
+        named = "; ".join(f"{student} in {folder}: {why}"
+                          for student, folder, why in data.unreadable_learners[:MAX_NAMED])
+        more = f"; and {n - MAX_NAMED} more" if n > MAX_NAMED else ""
+        result.warnings.append(
+            f"Answers unreadable for {n} submission{'s' * (n != 1)} ({named}{more}). Their grades "
+            "stand as the autograder gave them; only their answers are left out of the option "
+            "shares (counted as '(other)'), and everyone else's are read as usual.")
     if data.unreadable_answers:
         result.warnings.append(
-            f"{data.unreadable_answers} typed answer{'s' * (data.unreadable_answers != 1)} could not "
-            "be read as a plain value; they count as '(other)' in the option shares.")
+            f"{data.unreadable_answers} answer{'s' * (data.unreadable_answers != 1)} could not "
+            "be read as a plain value (typed as an expression, or saved in an answers file that "
+            "could not be read); they count as '(other)' in the option shares.")
     if result.disagreements:
         result.warnings.append(
             f"{result.disagreements} answer{'s' * (result.disagreements != 1)} read from the graded "

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from course.report import learner_answers
+from course.safe_files import is_real_folder, not_a_folder
 
 
 class ReportError(ValueError):
@@ -90,6 +91,7 @@ class ClassData:
     submissions: dict              # (student, assignment) -> Submission
     people: dict = field(default_factory=dict)   # student id -> (last name, first name, email)
     unreadable_answers: int = 0
+    unreadable_learners: list = field(default_factory=list)   # (student, assignment, why)
     _by_assignment: dict | None = field(default=None, repr=False)
 
     def submitted(self, assignment: str) -> list:
@@ -196,9 +198,29 @@ def read_answers(data: ClassData, modules, course_dir: Path, autograded: str = "
     course_dir = Path(course_dir)
     for module in modules:
         for sub in data.submitted(module.folder):
-            folder = course_dir / autograded / sub.student / module.folder
-            if not folder.is_dir():
-                folder = course_dir / submitted / sub.student / module.folder
-            sub.answers = learner_answers.read(folder, module)
+            found = _answers_folder(course_dir, (autograded, submitted), sub.student, module.folder)
+            if isinstance(found, str):
+                read = learner_answers.LearnerAnswers(
+                    {item.id: learner_answers.UNREADABLE for item in module.items}, found)
+            else:
+                read = learner_answers.read(found, module)
+            sub.answers = read.answers
+            if read.problem:
+                data.unreadable_learners.append((sub.student, module.folder, read.problem))
             data.unreadable_answers += sum(a is learner_answers.UNREADABLE
                                            for a in sub.answers.values())
+
+
+def _answers_folder(course_dir: Path, places, student: str, assignment: str) -> Path | str:
+    """The graded (else submitted) folder of a submission, or why it cannot be read: a student or
+    assignment folder that is a link is never followed (it may point at a classmate's work)."""
+    for place in places:
+        student_dir = course_dir / place / student
+        folder = student_dir / assignment
+        if is_real_folder(student_dir) and is_real_folder(folder):
+            return folder
+        for path in (student_dir, folder):
+            why = not_a_folder(path)
+            if why:
+                return f"{place}/{path.relative_to(course_dir / place)} {why}, so it was not read"
+    return course_dir / places[-1] / student / assignment   # neither exists: nothing answered

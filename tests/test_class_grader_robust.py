@@ -1,0 +1,197 @@
+"""`course grade` when a worker process dies, and when a student's folder is a link.
+
+A worker killed while it grades (by the kernel's out-of-memory killer, or by hand) breaks its whole
+process pool: with a plain pool every other submission in it fails too, and the run ends (the
+control). `course grade` costs the dead worker only the submissions it held: those never started
+go to a fresh pool, those started are graded again alone, and one that kills its worker even then
+is recorded as failed with the reason; the others are graded, and nothing is left in the temp
+folder. A student (or assignment) folder that is a link is never followed: `course grade` records
+it as failed with the reason, and `nbgrader autograde` logs a warning naming it.
+
+The worker is killed by replacing ``class_grader.grade_one`` in a grading process of its own with
+a function of this module that the pool's workers import by name (so the replacement holds in
+every worker): for a student named ``eve...`` it kills its own process, as the kernel's killer
+would; for everyone else it grades for real (or, in the bookkeeping test, stands in for grading).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from course import class_grader
+from course import submissions as subs
+from course.build import nbgrader, scripts_first
+from course.gradebook import db_url, scores
+
+from hostile_cases import FOLDER, HONEST, write
+from hostile_kit import generated  # noqa: F401 (the module-scoped scratch course)
+
+TESTS = Path(__file__).resolve().parent
+STAND_IN = "graded by the stand-in"
+
+
+def dies_for_eve(task) -> None:
+    if task.student.startswith("eve"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def grade_or_die(root, template, task, scratch_parent=None):
+    """``grade_one``, except that grading a student called eve... kills the worker process."""
+    dies_for_eve(task)
+    where = {} if scratch_parent is None else {"scratch_parent": scratch_parent}
+    return class_grader.grade_one(root, template, task, **where)
+
+
+def stand_in_or_die(root, template, task, scratch_parent=None):
+    """A quick stand-in for ``grade_one`` (the bookkeeping test): an error record for everyone,
+    made with a scratch folder as grading makes one, and death for eve..."""
+    dies_for_eve(task)
+    scratch = tempfile.mkdtemp(prefix="course-grade-stand-in-", dir=scratch_parent)
+    return {"task": task, "error": STAND_IN, "scratch": scratch}
+
+
+DRIVER = """
+import json, sys
+from course import class_grader
+import test_class_grader_robust as here
+class_grader.grade_one = getattr(here, sys.argv[3])
+summary = class_grader.grade(sys.argv[1], [sys.argv[2]], jobs=2, progress=False)
+print(json.dumps({"graded": [t.student for t in summary.graded], "failed": summary.failed}))
+"""
+
+
+def run_course_grade(course: Path, worker: str, tmp: Path) -> dict:
+    """`course grade` in a process of its own (and so a pool of its own) with ``worker`` as its
+    ``grade_one``, and a temp folder of its own to inspect after."""
+    env = scripts_first(dict(os.environ, TMPDIR=str(tmp),
+                             PYTHONPATH=os.pathsep.join([str(TESTS),
+                                                         os.environ.get("PYTHONPATH", "")])))
+    proc = subprocess.run([sys.executable, "-c", DRIVER, str(course), FOLDER, worker], cwd=course,
+                          env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def failed_reasons(summary: dict) -> dict:
+    return {student: reason for student, _, reason in summary["failed"]}
+
+
+# ---------------------------------------------------------------- the control: one death, all lost
+def die_or_echo(task):
+    dies_for_eve(task)
+    return task.student
+
+
+def test_control_one_dead_worker_breaks_every_submission_in_a_plain_pool():
+    tasks = [class_grader.Task(s, FOLDER, "") for s in ("eve", "ann", "bob", "cat")]
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("forkserver")) as pool:
+        futures = [pool.submit(die_or_echo, t) for t in tasks]
+        for future in futures:
+            with pytest.raises(BrokenProcessPool):
+                future.result()
+
+
+# ---------------------------------------------------------------- bookkeeping, without grading
+@pytest.fixture()
+def plain_course(tmp_path, monkeypatch):
+    """A gradebook with the assignment and eight submissions: no notebooks are run."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'demo'\n")
+    # nbgrader's Gradebook runs `alembic` by name.
+    monkeypatch.setenv("PATH", scripts_first(dict(os.environ))["PATH"])
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "demo") as gb:
+        gb.add_assignment(FOLDER)
+    for student in ("ann", "bob", "eve1", "cat", "dan", "eve2", "fay", "gus"):
+        (course / "submitted" / student / FOLDER).mkdir(parents=True)
+        (course / "submitted" / student / FOLDER / "notes.txt").write_text(student)
+    return course
+
+
+def test_a_dead_worker_costs_only_the_submissions_it_held(plain_course, tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    summary = run_course_grade(plain_course, "stand_in_or_die", tmp)
+    reasons = failed_reasons(summary)
+    assert len(summary["failed"]) == len(reasons) == 8, summary["failed"]   # each exactly once
+    assert reasons.pop("eve1") == reasons.pop("eve2") == class_grader.DIED
+    assert set(reasons.values()) == {STAND_IN}
+    assert sorted(tmp.iterdir()) == [], "left in the temp folder"
+
+
+# ---------------------------------------------------------------- real grading, in one run
+@pytest.fixture(scope="module")
+def graded(generated, tmp_path_factory):  # noqa: F811
+    """Honest learners before and after eve, whose grading kills its worker; mallory's folder
+    links to a classmate's, and mara's assignment folder to the instructor's source."""
+    base, keys, release = generated
+    course = tmp_path_factory.mktemp("robust")
+    shutil.copytree(base, course, dirs_exist_ok=True)
+    submitted = course / "submitted"
+    write(submitted / HONEST[0] / FOLDER, subs.typed(release, keys))
+    write(submitted / "eve" / FOLDER, subs.typed(release, keys))
+    write(submitted / HONEST[1] / FOLDER, subs.typed(release, {}), clicks=keys)
+    (submitted / "mallory").symlink_to(submitted / HONEST[0])
+    (submitted / "mara").mkdir()
+    (submitted / "mara" / FOLDER).symlink_to(course / "source" / FOLDER)
+    tmp = tmp_path_factory.mktemp("grade-tmp")
+    summary = run_course_grade(course, "grade_or_die", tmp)
+    return course, summary, tmp
+
+
+def test_honest_submissions_are_graded_around_a_dead_worker(graded):
+    course, summary, _ = graded
+    assert sorted(summary["graded"]) == sorted(HONEST)   # each once, whatever was retried
+    got = scores(db_url(course), FOLDER)
+    for student in HONEST:
+        assert got[student]["auto"] == got[student]["max_auto"] == 9, student
+
+
+def test_the_submission_that_killed_its_worker_fails_with_the_reason(graded):
+    course, summary, _ = graded
+    assert failed_reasons(summary)["eve"] == class_grader.DIED
+    assert "eve" not in scores(db_url(course), FOLDER)
+    assert not (course / "autograded" / "eve").exists()
+
+
+def test_a_dead_worker_leaves_nothing_in_the_temp_folder(graded):
+    *_, tmp = graded
+    left = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*"))
+    assert not left, f"left in the grader's temp folder: {left[:20]}"
+
+
+def test_course_grade_records_a_linked_folder_as_failed_with_the_reason(graded):
+    course, summary, _ = graded
+    reasons = failed_reasons(summary)
+    assert reasons["mallory"].startswith("submitted/mallory is a link")
+    assert reasons["mara"].startswith(f"submitted/mara/{FOLDER} is a link")
+    assert "not graded" in reasons["mallory"]
+    got = scores(db_url(course), FOLDER)
+    assert "mallory" not in got and "mara" not in got
+
+
+def test_nbgrader_autograde_logs_a_linked_folder_and_grades_the_rest(graded):
+    """(The honest learners are graded already, so only eve's notebook runs here.)"""
+    course, *_ = graded
+    proc = nbgrader(course, "autograde", FOLDER, check=False)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert "Not graded: " in log and "mallory is a link" in log, log[-3000:]
+    assert f"mara/{FOLDER} is a link" in log, log[-3000:]
+    got = scores(db_url(course), FOLDER)
+    assert "mallory" not in got and "mara" not in got
+    assert got["eve"]["auto"] == 9
