@@ -117,3 +117,15 @@ def test_a_number_question_starts_unanswered_and_parses_what_is_typed(in_tmp, mo
     q.controls.box.value = "7.5"
     assert "whole number" in q.feedback.value
     assert Question("m1_q9_count").value == 7.5   # restored as typed
+
+
+def test_taking_back_every_choice_of_a_multi_question_leaves_it_unanswered(in_tmp):
+    """Unticking the last box once raised inside the widget's callback (sorted(None))."""
+    multi = next(it for it in all_items() if it.KIND == "multi")
+    question = Question(multi.id)
+    box = question.controls.boxes[next(iter(multi.options))]
+    box.value = True
+    assert saved_answer(multi.id) == {next(iter(multi.options))}
+    box.value = False
+    assert saved_answer(multi.id) is None
+    assert "Not answered yet" in question.feedback.value

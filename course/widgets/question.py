@@ -60,7 +60,8 @@ class Question(CourseWidget):
     def _on_change(self) -> None:
         if self._restoring:
             return
-        self.store.save(self.item_id, self.item.to_json(self.value))
+        value = self.value   # None once every choice is taken back: nothing is answered
+        self.store.save(self.item_id, None if value is None else self.item.to_json(value))
         self._refresh()
 
     def _refresh(self) -> None:
