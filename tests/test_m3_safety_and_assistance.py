@@ -1,16 +1,19 @@
 """Module 3's widgets, figure and content data, driven headless through their Python API."""
 
 import html
+import re
 
 import matplotlib
 import pytest
 from matplotlib.colors import to_hex
 
-from course import content, items
+from course import content, items, notebooks
 from course.plots import DETACHED, ENGAGED
 from course.plots.safety_and_assistance import stretched_thin
 from course.widgets.balance_board import QUADRANTS, BalanceBoard
 from course.widgets.three_officers import ThreeOfficers
+
+from conftest import MODULES, ROOT
 
 matplotlib.use("Agg")
 
@@ -49,8 +52,19 @@ def test_every_request_has_one_response_per_officer():
         assert all(r["says"] and r["then"] for r in request["response"])
 
 
+def test_the_lesson_never_teaches_predictable_patrols():
+    """Security practice varies patrol times and routes so that nobody can predict them: the
+    lesson may put officers where people need them at set moments, but never patrols at set times."""
+    nb = notebooks.read(notebooks.source_notebook(ROOT, next(m for m in MODULES if m["id"] == "m3")))
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    predictable = re.compile(r"\b(patrol\w*|rounds|routes?)\b[^.]{0,30}\b(regular|set|fixed|same)\b"
+                             r"[^.]{0,12}\b(times?|hours?|routes?)\b|\bregular (routes|rounds)\b", re.I)
+    assert not predictable.search(text), predictable.search(text).group(0)
+    assert re.search(r"\bvary\b[^.]{0,30}\bpatrols\b", text), "say that other patrols are varied"
+
+
 def test_the_figure_item_is_typed_and_takes_a_whole_number():
-    item = items.item("m3_q7_reading_the_figure")
+    item = items.item("m3_q8_reading_the_figure")
     assert not item.widget and item.kind == "number" and item.skill_check
     assert item.form_problem(3) is None
     assert item.form_problem("3") is not None

@@ -62,6 +62,17 @@ def test_every_concern_amadi_hears_on_the_patrol_day_is_in_her_log():
     assert heard <= logged
 
 
+def test_the_logs_agree_with_the_patrol_day():
+    """A moment of the patrol day in which an officer made no connection is not logged as a chat,
+    help given or a concern heard (Dale refusing help with the lift is not "help given")."""
+    for officer, side in (("Dale", "isolated"), ("Amadi", "engaged")):
+        logged = {e["time"]: e["kind"] for e in contact_log(officer)}
+        for moment in MOMENTS:
+            if not moment[side]["connection"] and moment["time"] in logged:
+                assert logged[moment["time"]] in ("rule enforced", "complaint"), \
+                    (officer, moment["time"], logged[moment["time"]])
+
+
 def test_the_log_item_is_typed_and_takes_a_whole_number():
     item = items.item("m4_q7_two_logs")
     assert not item.widget and item.kind == "number" and item.skill_check
