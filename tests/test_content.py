@@ -33,7 +33,8 @@ def test_catalogue_schema():
 
 
 def test_every_module_names_an_article_of_the_fingerprint(fingerprint):
-    """One module per seed article, named by the fingerprint's file name (and so by its hash).
+    """One module per seed article, named by the fingerprint's file name and its SHA-256, so an
+    article changed under the same name cannot slip under a module unnoticed.
 
     tests/test_seed_fingerprint.py checks that each name's SHA-256 is the article's beside the clone.
     """
@@ -42,6 +43,10 @@ def test_every_module_names_an_article_of_the_fingerprint(fingerprint):
     assert not unknown, (f"modules name articles that tests/seed_fingerprint.json does not hold: "
                          f"{unknown}; refresh it with `make seed-fingerprint` where the articles are")
     assert sorted(named) == sorted(fingerprint.articles), "every article is one module's, once"
+    moved = [m["id"] for m in content.modules()
+             if m.get("seed_sha256") != fingerprint.articles[m["seed"]]["sha256"]]
+    assert not moved, (f"modules {moved}: seed_sha256 in themes.toml is not the article's in the "
+                       "fingerprint; re-read the article, update the module, then its hash")
 
 
 def test_every_catalogued_module_has_a_source_folder_and_no_folder_is_left_out():
