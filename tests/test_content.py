@@ -170,6 +170,11 @@ def package_texts():
     yield from notebook_texts(ROOT / "source" / "header.ipynb")
     for module in content.modules():
         yield f"themes.toml: module {module['id']} title", module["title"]
+    for path in sorted((ROOT / "course" / "report" / "templates").glob("*.j2")):
+        yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
+    # What a learner actually opens: the student versions nbgrader generated.
+    for path in sorted((ROOT / "release").glob("*/*.ipynb")):
+        yield from notebook_texts(path)
 
 
 def assert_original(fingerprint, texts):
@@ -197,7 +202,7 @@ def test_the_originality_checks_read_every_kind_of_text():
     where = "\n".join(w for w, _ in texts)
     for part in (", cell ", ": item[0].question", ": item[0].options.a", ".consequence",
                  ".coaching", " outcome", "course/widgets/", "course/report/feedback.py",
-                 "header.ipynb"):
+                 "header.ipynb", "course/report/templates/", "release/"):
         assert part in where, f"no text from {part!r} reaches the originality checks"
 
 
