@@ -6,6 +6,7 @@ formgrader's buttons and ``course`` commands all behave the same way.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 
@@ -41,8 +42,9 @@ class RepairSubmission(NbGraderPreprocessor):
     stop nbgrader for every student after this one, an older one or a malformed field would fail
     this student's grading, and a forged "bonus" cell (or a duplicate stripped of its id) would
     crash nbgrader's restore step. So each cell whose grade id the assignment knows gets the
-    assignment's metadata, word for word, and every other grading mark is removed, with a note at
-    the top of the graded notebook naming the cells that claimed points they do not have.
+    assignment's metadata, word for word, and every other grading mark is removed. A note at the top
+    of the graded notebook names the cells whose marks were changed and those that claimed points
+    they do not have.
     """
 
     def preprocess(self, nb, resources):
@@ -52,7 +54,7 @@ class RepairSubmission(NbGraderPreprocessor):
         info = resources["nbgrader"]
         with open_gradebook(info["db_url"]) as gb:
             canonical = canonical_metadata(gb.find_notebook(info["notebook"], info["assignment"]))
-        forged = []
+        forged, changed = [], []
         for cell in nb.cells:
             if not isinstance(cell.get("metadata"), dict):
                 cell.metadata = nbformat.NotebookNode()
@@ -62,16 +64,38 @@ class RepairSubmission(NbGraderPreprocessor):
             grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
             if isinstance(grade_id, str) and grade_id in canonical:
                 if canonical_on:
+                    if marks_differ(meta, canonical[grade_id]):
+                        changed.append(grade_id)
                     cell.metadata["nbgrader"] = nbformat.from_dict(canonical[grade_id])
                 continue
             del cell.metadata["nbgrader"]
             if grade_id:
                 forged.append(str(grade_id)[:64])
+        notes = []
+        if changed:
+            notes.append("grading marks were changed in this submission; the assignment's own "
+                         f"were used (cells {', '.join(changed)})")
         if forged:
+            notes.append("these cells were marked as graded but are not part of the assignment, "
+                         f"so they were not graded: {', '.join(forged)}")
+        if notes:
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-                "Note from grading: these cells were marked as graded but are not part of the "
-                f"assignment, so they were not graded: {', '.join(forged)}."))
+                "Note from grading: " + "; ".join(notes) + "."))
         return nb, resources
+
+
+#: What nbgrader writes in a cell's metadata besides its grading marks: a checksum of the cell as
+#: the student version had it (which differs from the gradebook's for test cells, whose hidden
+#: tests were removed) and the cell's type.
+NOT_MARKS = ("checksum", "cell_type")
+
+
+def marks_differ(submitted, canonical: dict) -> bool:
+    """Whether a submitted cell's grading marks differ from the assignment's own."""
+    if not isinstance(submitted, dict):
+        return True
+    keys = (set(submitted) | set(canonical)) - set(NOT_MARKS)
+    return any(submitted.get(k) != canonical.get(k) for k in keys)
 
 
 def canonical_metadata(source_notebook) -> dict:
@@ -111,14 +135,52 @@ def unreadable_reason(filename: str) -> tuple[object, str | None]:
         return None, f"the file is {size / 2**20:.0f} MB, far larger than a notebook can be"
     try:
         with open(filename, encoding="utf-8") as f:
-            nb = nbformat.read(f, as_version=4)
+            text = f.read()
     except UnicodeDecodeError:
         return None, "the file is not UTF-8 text (it may have been saved in another encoding)"
-    except Exception as err:  # nbformat raises many types for broken files
+    try:
+        # Its cells' shape first: nbformat reads some broken cells with a mere warning and
+        # refuses others with a message that does not say which cell.
+        data = json.loads(text)
+        problem = structure_problem(data["cells"]) if isinstance(data, dict) and \
+            data.get("nbformat") == 4 and isinstance(data.get("cells"), list) else None
+        if problem:
+            return None, f"the file is not a valid notebook: {problem}"
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # json and nbformat raise many types for broken files
         return None, f"the file is not a valid notebook ({type(err).__name__})"
     if not isinstance(nb.get("cells"), list):
         return None, "the file has no list of cells"
     return nb, None
+
+
+CELL_TYPES = ("code", "markdown", "raw")
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
+
+
+def structure_problem(cells: list) -> str | None:
+    """What is wrong with the shape of a notebook's cells, in plain words, or None.
+
+    nbformat reads a notebook whose cells are broken (no source, an unknown type, outputs that are
+    not outputs) with only a warning; nbgrader would then fail on it later, with a message about
+    something else.
+    """
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict):
+            return f"cell {number} is not a cell"
+        kind = cell.get("cell_type")
+        if kind not in CELL_TYPES:
+            return f"cell {number} is of an unknown type ({str(kind)[:40]!r})"
+        source = cell.get("source")
+        if not (isinstance(source, str) or isinstance(source, list)
+                and all(isinstance(line, str) for line in source)):
+            return f"cell {number} has no source (the text of the cell)"
+        outputs = cell.get("outputs", [])
+        if kind == "code" and not (isinstance(outputs, list) and all(
+                isinstance(out, dict) and out.get("output_type") in OUTPUT_TYPES
+                for out in outputs)):
+            return f"cell {number} has outputs that are not notebook outputs"
+    return None
 
 
 #: What a submission's grading marks can raise in nbgrader's checks; graded as empty instead.
@@ -163,8 +225,10 @@ def stand_in(reason: str, resources) -> nbformat.NotebookNode:
     from course.gradebook import open_gradebook
 
     cells = [nbformat.v4.new_markdown_cell(
-        f"This submission could not be graded: {reason}. It scored zero. Open your notebook in "
-        "JupyterLab, check that it runs, save it, and submit again (or ask your instructor).")]
+        f"This submission could not be graded: {reason}. It was graded as the unanswered "
+        "assignment: only answers saved by clicking the question widgets counted. Open your "
+        "notebook in JupyterLab, check that it runs, save it, and submit again (or ask your "
+        "instructor).")]
     info = resources.get("nbgrader", {})
     if info.get("db_url"):
         with open_gradebook(info["db_url"]) as gb:

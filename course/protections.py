@@ -36,8 +36,10 @@ class Protections(Configurable):
         "The sandboxed kernel imports the very copy of the course package that the grader "
         "loaded.")).tag(config=True)
     inert_views = Bool(True, help=(
-        "Graded notebooks keep no student HTML or script, and formgrader's and the feedback pages' "
-        "HTML is sanitised, so nothing a student wrote runs in a grader's browser.")).tag(config=True)
+        "Graded notebooks keep no student HTML or script, so nothing a student wrote runs in a "
+        "grader's browser. (The second layer, sanitising every HTML page made from a notebook, is "
+        "nbconvert's own c.HTMLExporter.sanitize_html with the course's markdown2html filter, and "
+        "is switched off there.)")).tag(config=True)
 
     def switched_off(self) -> list[str]:
         return [name for name in self.trait_names(config=True) if not getattr(self, name)]

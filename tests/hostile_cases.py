@@ -165,9 +165,27 @@ for db in glob.glob("*.db"):
 print("local thief found", sorted(found))
 """
 
-FILESYSTEM_FILLER = r"""
-import errno, os
-def fill(folder, limit_mb=400):
+#: Shared by the attacks on file systems: the mount that holds a path, the mounts the kernel may
+#: write to, and its socket folder, wherever the grader put it (the connection file names it).
+WRITABLE_PLACES = r"""
+import errno, json, os
+def mount_of(path):
+    best = "/"
+    for line in open("/proc/self/mountinfo"):
+        point = line.split()[4]
+        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+            best = point
+    return best
+def writable_mounts():
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        if "rw" in fields[5].split(",") and not fields[4].startswith(("/proc", "/dev/pts")):
+            yield fields[4]
+SOCKETS = os.path.dirname(json.load(open("/run/connection.json"))["ip"])
+"""
+
+FILLER = r"""
+def fill(folder, limit_mb):
     written = 0
     try:
         os.makedirs(folder, exist_ok=True)
@@ -175,30 +193,45 @@ def fill(folder, limit_mb=400):
             with open(os.path.join(folder, f"fill{n}.bin"), "wb") as f:
                 for _ in range(16):
                     if written >= limit_mb:
-                        return f"{folder}: wrote {written} MB"
+                        return f"wrote {written} MB"
                     f.write(b"x" * (1 << 20))
                     written += 1
     except OSError as err:
-        return f"{folder}: stopped after {written} MB ({errno.errorcode.get(err.errno, err.errno)})"
-for folder in ["/dev/shm/f", "/tmp/f", "/run/kernel/f", "/f", "/dev/f", "/home/student/work/f"]:
-    print("FILL", fill(folder))
-for line in open("/proc/self/mountinfo"):
-    mount, options = line.split()[4], line.split()[5].split(",")
-    if "rw" in options and not mount.startswith(("/proc", "/dev/pts")):
-        print("FILL", fill(os.path.join(mount, "more"), 300))
+        return f"stopped after {written} MB ({errno.errorcode.get(err.errno, err.errno)})"
+for folder in ["/dev/shm/f", "/tmp/f", SOCKETS + "/f", "/f", "/dev/f", "/home/student/work/f"]:
+    print(f"FILL {folder} on {mount_of(folder)}: {fill(folder, LIMIT_MB)}")
+for mount in writable_mounts():
+    folder = os.path.join(mount, "more")
+    print(f"FILL {folder} on {mount}: {fill(folder, MORE_MB)}")
 """
 
-DEEP_TREES = r"""
-import os
-for base in ["/home/student/work", "/tmp"]:
-    fd = os.open(base, os.O_RDONLY)
-    for _ in range(1500):
-        os.mkdir("d", dir_fd=fd)
-        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-        os.close(fd)
-        fd = inner
-    os.close(fd)
-print("deep trees made")
+
+def filesystem_filler(limit_mb: int = 400, more_mb: int = 300) -> str:
+    """Writes up to ``limit_mb`` into each place a kernel might write (its socket folder too),
+    then ``more_mb`` into every writable mount it can see."""
+    return f"LIMIT_MB, MORE_MB = {limit_mb}, {more_mb}\n" + WRITABLE_PLACES + FILLER
+
+
+#: A tree 1,500 folders deep in every place the kernel can write to (its socket folder too): one
+#: on the host's disk would defeat a clean-up that recurses.
+DEEP_TREES = WRITABLE_PLACES + r"""
+def deep_tree(place, depth=1500):
+    made, fd = 0, None
+    try:
+        fd = os.open(place, os.O_RDONLY | os.O_DIRECTORY)
+        for _ in range(depth):
+            os.mkdir("deep", dir_fd=fd)
+            inner = os.open("deep", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd, made = inner, made + 1
+        return f"made {made} folders deep"
+    except OSError as err:
+        return f"refused after {made} ({errno.errorcode.get(err.errno, err.errno)})"
+    finally:
+        if fd is not None:
+            os.close(fd)
+for place in dict.fromkeys(["/home/student/work", "/tmp", "/dev/shm", SOCKETS, *writable_mounts()]):
+    print(f"DEEP {place} on {mount_of(place)}: {deep_tree(place)}")
 """
 
 MEMORY_SPREAD = r"""
@@ -213,37 +246,94 @@ from IPython.display import display
 display({"text/plain": "x" * (100 << 20)}, raw=True)
 """
 
-XSS_OUTPUT = r"""
-from IPython.display import HTML, Javascript, Markdown, SVG, display
-display(HTML('<script>window.__xss = "html"</script><img src=x onerror="window.__xss = 1">'))
-display(Javascript('window.__xss = "js"'))
-display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>window.__xss = "svg"</script></svg>'))
-display(Markdown('<img src=x onerror="window.__xss = 2">'))
-display({"image/png": 'x" onerror="window.__xss = 3', "text/plain": "an image"}, raw=True)
-"""
+def ran(label: str) -> str:
+    """JavaScript that records that the payload ``label`` ran: the browser test reads
+    ``window.__xss`` to see which ones did."""
+    return f"(window.__xss = window.__xss || []).push('{label}')"
 
-XSS_TEXT = ('Good question. <img src=x onerror="window.__xss = \'reflection\'"> '
-            '[see this](javascript:window.__xss=5) <script>window.__xss = "md"</script>')
+
+def _img(label: str) -> str:
+    return '<img src=x onerror="' + ran(label) + '">'
+
+
+#: What the output case displays, by the label of the payload it carries.
+XSS_OUTPUT_PAYLOADS = {
+    "html-script": f"HTML({'<script>' + ran('html-script') + '</script>'!r})",
+    "html-img": f"HTML({_img('html-img')!r})",
+    "js": f"Javascript({ran('js')!r})",
+    "svg": "SVG({!r})".format('<svg xmlns="http://www.w3.org/2000/svg"><script>'
+                              + ran("svg") + "</script></svg>"),
+    "md-output": f"Markdown({_img('md-output')!r})",
+    "png": "{{'image/png': {!r}, 'text/plain': 'an image'}}".format(
+        'x" onerror="' + ran("png")),
+}
+XSS_OUTPUT = "from IPython.display import HTML, Javascript, Markdown, SVG, display\n" + "".join(
+    f"display({shown}, raw=True)\n" if label == "png" else f"display({shown})\n"
+    for label, shown in XSS_OUTPUT_PAYLOADS.items())
+
+XSS_TEXT = ("Good question. " + _img("reflection-img") + " [see this](javascript:window.__xss=5) "
+            "<script>" + ran("reflection-script") + "</script>")
+XSS_RAW = f"<script>{ran('raw')}</script>"
+#: Every payload label of the two script-injection cases.
+XSS_LABELS = (*XSS_OUTPUT_PAYLOADS, "reflection-img", "reflection-script", "raw")
 
 PACKAGE_PROBE = "import course\nprint('package at', course.__file__)"
+#: What the graded notebook says when a submission's grading marks were not the assignment's.
+MARKS_CHANGED = "grading marks were changed in this submission; the assignment's own were used"
 
-#: Each capped file system, and the most that may be written there (MB); None: read-only.
-WRITE_CAPS = {"/dev/shm/f": 64, "/tmp/f": 64, "/run/kernel/f": 1, "/f": None, "/dev/f": None,
-              "/home/student/work/f": 256}
+#: The kernel's own file systems: size-capped tmpfs inside the sandbox, gone with it (MB it may
+#: fill). Every other mount it sees must refuse writes; "/" and "/dev" must be read-only.
+SANDBOX_CAPS_MB = {"/home/student": 256, "/tmp": 64, "/dev/shm": 64, "/run/kernel": 1}
+READ_ONLY = ("/", "/dev")
+
+
+def _lines(tag: str, text: str) -> list[tuple[str, str, str]]:
+    """(place, the mount it is on, what happened) for each line a file-system attack printed
+    (the graded notebook shows the attack's code too, which has no number where results go)."""
+    return re.findall(tag + r" (\S+) on (\S+): ((?:wrote|stopped after|made|refused after) \d+"
+                      r"[^\\\n]*)", text)
 
 
 def filler_problem(text: str) -> str | None:
-    lines = dict(re.findall(r"FILL (\S+): (.*?)(?:\\n|\n|$)", text))
-    for folder, cap in WRITE_CAPS.items():
-        line = lines.get(folder, "")
-        if cap is None:
-            if "EROFS" not in line:
-                return f"{folder} was writable: {line!r}"
-            continue
-        written = re.search(r"(\d+) MB", line)
-        if not written or int(written.group(1)) > cap or "wrote" in line:
-            return f"{folder} took more than {cap} MB: {line!r}"
-    return None
+    """None if every write stopped at its file system's cap; else what got past one."""
+    lines = _lines("FILL", text)
+    taken: dict[str, int] = {}
+    for folder, mount, result in lines:
+        written = int(re.search(r"(\d+) MB", result).group(1))
+        if mount in READ_ONLY:
+            if "EROFS" not in result:
+                return f"{folder} on {mount} was writable: {result!r}"
+        elif mount in SANDBOX_CAPS_MB:
+            if result.startswith("wrote"):
+                return f"{folder} took all {written} MB it tried: no cap stopped it"
+            taken[mount] = taken.get(mount, 0) + written
+        elif written or result.startswith("wrote"):
+            return f"{folder} is on {mount}, which is not one of the sandbox's capped file " \
+                   f"systems: {result!r}"
+    over = {mount: mb for mount, mb in taken.items() if mb > SANDBOX_CAPS_MB[mount]}
+    if over:
+        return f"written past a cap (MB): {over}"
+    untried = set(SANDBOX_CAPS_MB) - {mount for _, mount, _ in lines}
+    return f"the filler never reached {sorted(untried)}" if untried else None
+
+
+def deep_trees_problem(text: str) -> str | None:
+    """None if deep trees were made, and only on the sandbox's own file systems."""
+    lines = _lines("DEEP", text)
+    if not any(place == "/home/student/work" and result.startswith("made 1500")
+               for place, _, result in lines):
+        return f"no deep tree was made to clean up: {lines[:3]}"
+    outside = [f"{place} on {mount}: {result}" for place, mount, result in lines
+               if mount not in SANDBOX_CAPS_MB and int(re.search(r"\d+", result).group()) > 0]
+    return f"folders were made outside the sandbox's file systems: {outside}" if outside else None
+
+
+def found_nothing(text: str) -> str | None:
+    """For the thief beside the links: it must have found no hidden test and no gradebook."""
+    found = re.search(r"local thief found \[(.*?)\]", text)
+    if found is None:
+        return "the local thief printed nothing"
+    return f"the local thief found {found.group(1)}" if found.group(1) else None
 
 
 def process_count_problem(text: str) -> str | None:
@@ -278,15 +368,30 @@ def inert_problem(text: str) -> str | None:
     return None
 
 
-def build_cases(port: int, sleep_seconds: int) -> dict:
-    def answered(answers, extra=None):
-        def build(rel, keys, folder):
-            nb = subs.typed(rel, {k: keys[k] for k in answers})
-            for item, code in (extra or {}).items():
-                inject(nb, item, code)
-            write(folder, nb)
-        return build
+def answered(answers, extra=None):
+    """A submission with ``answers`` typed (their keys) and ``extra`` code added to answer cells
+    (item -> code)."""
+    def build(rel, keys, folder):
+        nb = subs.typed(rel, {k: keys[k] for k in answers})
+        for item, code in (extra or {}).items():
+            inject(nb, item, code)
+        write(folder, nb)
+    return build
 
+
+def linked(links: dict, answers=(), extra=None):
+    """A submission whose files include links (name -> target, relative to its folder)."""
+    def build(rel, keys, folder):
+        answered(answers, extra)(rel, keys, folder)
+        for name, target in links.items():
+            path = folder / name
+            if path.exists() or path.is_symlink():
+                path.unlink()
+            path.symlink_to(target.replace("{course}", TO_COURSE))
+    return build
+
+
+def build_cases(port: int, sleep_seconds: int) -> dict:
     def raw(data: bytes, name=f"{NAME}.ipynb"):
         def build(rel, keys, folder):
             folder.mkdir(parents=True)
@@ -351,17 +456,6 @@ def build_cases(port: int, sleep_seconds: int) -> dict:
         raw(nbformat.writes(subs.typed(rel, keys)).encode("utf-16"))(rel, keys, folder)
 
 
-    def linked(links: dict, answers=(), extra=None):
-        """A submission whose files include links (name -> target, relative to its folder)."""
-        def build(rel, keys, folder):
-            answered(answers, extra)(rel, keys, folder)
-            for name, target in links.items():
-                path = folder / name
-                if path.exists() or path.is_symlink():
-                    path.unlink()
-                path.symlink_to(target.replace("{course}", TO_COURSE))
-        return build
-
     def with_fifo(rel, keys, folder):
         answered([Q1])(rel, keys, folder)
         os.mkfifo(folder / "m1_answers.json")
@@ -399,14 +493,39 @@ def build_cases(port: int, sleep_seconds: int) -> dict:
                     points="lots" if meta.get("grade") else meta.get("points", 0))
         cell.id = "dup"
 
+    def broken_cell(change):
+        """Every answer typed and the first also clicked; one cell broken in its structure
+        (written as raw JSON: nbformat's writer would refuse it)."""
+        def build(rel, keys, folder):
+            nb = json.loads(nbformat.writes(subs.typed(rel, keys)))
+            change({c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in nb["cells"]})
+            folder.mkdir(parents=True)
+            (folder / f"{NAME}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+            subs.clicked(folder, {Q1: keys[Q1]})
+        return build
+
+    def no_source(cells):
+        del cells[Q2]["source"]
+
+    def unknown_type(cells):
+        cells[Q3]["cell_type"] = "python"
+
+    def odd_outputs(cells):
+        cells[Q2]["outputs"] = [7, {"text": "full marks"}]
+
+    def shadow_package(rel, keys, folder):
+        answered(right, {Q2: PACKAGE_PROBE})(rel, keys, folder)
+        (folder / "course").mkdir()
+        (folder / "course" / "__init__.py").write_text("print('the submitted copy')\n")
+
     def xss_reflection(rel, keys, folder):
         nb = subs.typed(rel, {})
         for cell in nb.cells:
             if notebooks.nbgrader_meta(cell).get("solution") and cell.cell_type == "markdown":
                 cell.source = XSS_TEXT
         nb.cells.append(nbformat.v4.new_markdown_cell(XSS_TEXT))
-        nb.cells.append(nbformat.v4.new_raw_cell('<script>window.__xss = "raw"</script>',
-                                                 metadata={"format": "text/html"}))
+        nb.cells.append(nbformat.v4.new_raw_cell(XSS_RAW, metadata={
+            "format": "text/html", "raw_mimetype": "text/html"}))
         write(folder, nb)
 
     list_all = [Q1, Q2, Q3, "m1_q4_de_escalation", "m1_q5_trust_over_time", "m1_q6_every_setting",
@@ -434,6 +553,12 @@ def build_cases(port: int, sleep_seconds: int) -> dict:
                             4, "MemoryError"),
         "output_flood": Case(answered([], {Q1: "for _ in range(200000):\n    print('x' * 1000)"}), 0,
                              "the rest was dropped"),
+        # Messages small enough to pass one by one, without end: only the notebook's budget
+        # of output received (SafeExecute.max_received_output) stops it before the timeout.
+        "endless_output": Case(answered(right, {Q2: (
+            "from IPython.display import display\nwhile True:\n"
+            "    display({'text/plain': 'x' * 100_000}, raw=True)")}), 1,
+            "printed more than 20,000,000 characters"),
         "process_flood": Case(answered(right, {Q1: (
             "import subprocess\nkids = []\ntry:\n    for _ in range(2000):\n"
             f"        kids.append(subprocess.Popen(['sleep', '{sleep_seconds}']))\nexcept OSError as err:\n"
@@ -463,7 +588,8 @@ def build_cases(port: int, sleep_seconds: int) -> dict:
                                          "grades.db": "{course}/gradebook.db",
                                          "course_files": "{course}/source"},
                                         extra={Q1: LOCAL_THIEF}),
-                                 0, ("notes.txt " + link_reason, "course_files " + link_reason)),
+                                 0, ("notes.txt " + link_reason, "course_files " + link_reason),
+                                 check=found_nothing),
         "pipe_for_answers": Case(with_fifo, 1, "m1_answers.json is a named pipe"),
         "link_devices": Case(linked({"m1_answers.json": "/dev/stdin", "video.bin": "/dev/zero",
                                      "timestamp.txt": "/dev/zero"}, answers=[Q1]), 1,
@@ -472,17 +598,22 @@ def build_cases(port: int, sleep_seconds: int) -> dict:
                               "timestamp.txt does not hold a date"),
         "deep_submission": Case(deep_submission, 9, "folders deep"),
         # Grading marks: a newer or older schema, garbage fields; students after still graded.
-        "mmm_schema_future": Case(marks(schema(4)), 9),
-        "mmm_schema_old": Case(marks(schema(1)), 9),
-        "mmm_marks_garbage": Case(marks(garbage), 9),
+        "mmm_schema_future": Case(marks(schema(4)), 9, MARKS_CHANGED),
+        "mmm_schema_old": Case(marks(schema(1)), 9, MARKS_CHANGED),
+        "mmm_marks_garbage": Case(marks(garbage), 9, MARKS_CHANGED),
+        # Cells broken in their structure: graded as the unanswered assignment (its click counts).
+        "cell_without_source": Case(broken_cell(no_source), 1, "has no source"),
+        "cell_of_unknown_type": Case(broken_cell(unknown_type), 1, "is of an unknown type"),
+        "cell_with_odd_outputs": Case(broken_cell(odd_outputs), 1,
+                                      "has outputs that are not notebook outputs"),
         # Resource escapes inside the sandbox.
-        "filesystem_filler": Case(answered(right, {Q2: FILESYSTEM_FILLER}), 1, "FILL",
+        "filesystem_filler": Case(answered(right, {Q2: filesystem_filler()}), 1, "FILL",
                                   check=filler_problem),
-        "deep_trees": Case(answered(right, {Q2: DEEP_TREES}), 1, "deep trees made"),
+        "deep_trees": Case(answered(right, {Q2: DEEP_TREES}), 1, "DEEP", check=deep_trees_problem),
         "memory_spread": Case(answered(right, {Q2: MEMORY_SPREAD}), 1, check=memory_problem),
         "output_bomb": Case(answered([], {Q1: OUTPUT_BOMB}), 0, "larger than the 1 MB"),
-        "package_probe": Case(answered(right, {Q2: PACKAGE_PROBE}), 1,
-                              "package at /opt/course/lib/course/__init__.py"),
+        # A submitted folder named course sits where the kernel works: the grader's copy wins.
+        "package_probe": Case(shadow_package, 1, "package at /opt/course/lib/course/__init__.py"),
         # Script for the grader's browser: outputs and markdown are kept inert.
         "xss_output": Case(answered(right, {Q2: XSS_OUTPUT}), 1, "is not kept in graded notebooks",
                            check=inert_problem),

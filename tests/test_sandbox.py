@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from traitlets.config import Config
 
+import hostile_cases
+from conftest import host_disk
+from hostile_kit import PeakGrowth
 from course.protections import Protections
 from course.safe_execute import SafeExecute
 from course.sandbox import bwrap, cgroup, seccomp
@@ -148,13 +152,27 @@ def copy_of_the_package(tmp_path: Path) -> Path:
     return lib
 
 
+def environment_copy() -> Path:
+    """The course package the Python environment itself imports (the folder an editable install
+    points at, or site-packages), as a fresh interpreter outside any test folder finds it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", "import course; print(course.__file__)"],
+                          cwd="/", env=env, capture_output=True, text=True, check=True)
+    return Path(proc.stdout.strip()).parent
+
+
 def kernel_package(lib: Path, protections: Protections, tmp_path: Path) -> str:
-    """What a sandbox made by a grader that loaded ``lib/course`` imports as ``course``."""
+    """What a sandbox made by a grader that loaded ``lib/course`` imports as ``course``, when the
+    environment's own copy of the package is visible in the sandbox as well (as it is when the
+    course is installed into the environment, or the editable install's folder is shown)."""
     script = textwrap.dedent(f"""
         import subprocess, sys
+        from pathlib import Path
         sys.path.insert(0, {str(lib)!r})
         from course.sandbox import bwrap
         from course.protections import Protections
+        shown = bwrap.python_paths()
+        bwrap.python_paths = lambda: [*shown, Path({str(environment_copy())!r})]
         cmd = bwrap.command([sys.executable, "-c", {PACKAGE!r}], __import__("pathlib").Path(
             {str(tmp_path)!r}), bwrap.Limits(), Protections(grader_package={protections.grader_package}))
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -170,10 +188,12 @@ def test_the_kernel_imports_exactly_the_package_the_grader_loaded(tmp_path):
         f"{bwrap.PACKAGE_ROOT}/course/__init__.py True"
 
 
-def test_control_without_the_pin_the_kernel_finds_another_copy(tmp_path):
+def test_control_without_the_pin_the_kernel_imports_the_environments_copy(tmp_path):
+    """Not an import error: another copy that exists, which the grader never loaded."""
     lib = copy_of_the_package(tmp_path)
     found = kernel_package(lib, Protections(grader_package=False), tmp_path)
-    assert not found.endswith("True"), found
+    assert found == f"{environment_copy()}/__init__.py False", found
+    assert environment_copy() != lib / "course"
 
 
 def test_the_probe_names_the_real_cause_when_the_copies_differ():
@@ -203,9 +223,26 @@ def test_the_kernel_cannot_write_to_the_host_through_its_sockets_folder():
     assert "refused in /run/kernel" in out and "wrote 100 MB" not in out
 
 
-def test_control_with_the_sockets_in_a_host_folder_the_kernel_fills_it():
-    out, km = run(FILL_RUNTIME, config("private_sockets"))
+def test_control_with_the_sockets_in_a_host_folder_the_kernel_fills_it(tmp_path_factory):
+    with host_disk(tmp_path_factory, measuring=False):   # it writes to the host's disk
+        out, km = run(FILL_RUNTIME, config("private_sockets"))
     assert f"wrote 100 MB into {km._runtime}" in out
+
+
+def test_control_with_the_sockets_in_a_host_folder_the_hostile_checks_fail(tmp_path_factory):
+    """The hostile class's deep trees and filler, with the sockets in a host folder: both write
+    there, and the checks the hostile suites apply to them name that folder, so they can fail."""
+    with host_disk(tmp_path_factory, measuring=False):
+        deep, deep_km = run(hostile_cases.DEEP_TREES, config("private_sockets"))
+        filler = hostile_cases.filesystem_filler(80, 20)
+        with PeakGrowth(Path(tempfile.gettempdir())) as growth:
+            filled, fill_km = run(filler, config("private_sockets"))
+    assert f"DEEP {deep_km._runtime} on {deep_km._runtime}: made 1500 folders deep" in deep
+    assert str(deep_km._runtime) in (hostile_cases.deep_trees_problem(deep) or ""), deep
+    assert f"FILL {fill_km._runtime}/f on {fill_km._runtime}: wrote 80 MB" in filled
+    assert str(fill_km._runtime) in (hostile_cases.filler_problem(filled) or ""), filled
+    # The 100 MB went with the kernel's folder: only the peak, sampled while it ran, shows them.
+    assert growth.peak["disk"] - growth.final["disk"] > 64 << 20, (growth.peak, growth.final)
 
 
 @pytest.mark.parametrize("code", ["import os; os.makedirs('/tmp/a/b/c'); print('ok')",

@@ -3,10 +3,19 @@
 Two hostile learners are graded with the course's config: one whose cells display HTML, JavaScript,
 SVG and a forged image, one whose reflection and extra cells hold raw HTML and a javascript: link.
 Their graded notebooks are opened in formgrader (on the instructor's own Jupyter origin, where a
-script would act with the instructor's session) and their feedback pages are opened as files. Every
-payload sets ``window.__xss``; it must stay undefined. The control grades the same learners with
-the two layers switched off (the graded notebook rewrite and the sanitised HTML export) and shows
-the payloads then run.
+script would act with the instructor's session) and their feedback pages are opened as files. Each
+payload adds its own label to ``window.__xss``, so the test sees exactly which ones ran.
+
+Stock nbconvert already shows three payloads inert, whatever the course does: the forged image
+(its data is escaped into the ``src`` attribute), the SVG (shown as an image, whose scripts never
+run) and the raw HTML cell (always cleaned). They stay in the hostile class, whose check requires
+the graded notebook not to keep them; the control requires every other payload to run.
+
+Two layers keep the pages inert (course/inert_views.py): the graded notebook is rewritten
+(``c.Protections.inert_views``), and every HTML page made from a notebook is sanitised (nbconvert's
+``c.HTMLExporter.sanitize_html`` with the course's ``markdown2html`` filter). Each layer is graded
+and shown alone, with the other switched off, and must hold by itself; the control switches both
+off and requires every payload to run, so the test is known to be able to fail for each of them.
 """
 
 from __future__ import annotations
@@ -21,22 +30,27 @@ from browser_kit import BIN, Server, artifacts, chromium_session, stop_servers_o
 from conftest import free_port
 from course.build import nbgrader
 from course.gradebook import open_gradebook
-from hostile_cases import FOLDER, NAME, build_cases
+from hostile_cases import FOLDER, NAME, XSS_LABELS, build_cases
 from hostile_kit import generated  # noqa: F401 (the module-scoped scratch course)
 
 pytestmark = pytest.mark.browser
 ATTACKERS = ("xss_output", "xss_reflection")
 SHOTS = artifacts("browser", "inert-views")
-LAYERS_OFF = ("\nc.Protections.inert_views = False\nc.HTMLExporter.sanitize_html = False\n"
-              "c.HTMLExporter.filters = {}\n")
+#: Layer 1: the graded notebook keeps no student HTML or script.
+REWRITE_OFF = "\nc.Protections.inert_views = False\n"
+#: Layer 2: formgrader's and the feedback pages' HTML is sanitised.
+SANITISING_OFF = "\nc.HTMLExporter.sanitize_html = False\nc.HTMLExporter.filters = {}\n"
+#: The payloads that can run in these pages when nothing protects them.
+RUNNABLE = tuple(label for label in XSS_LABELS if label not in ("png", "svg", "raw"))
+SETTINGS = {"protected": "", "rewrite-only": SANITISING_OFF, "sanitising-only": REWRITE_OFF,
+            "control": REWRITE_OFF + SANITISING_OFF}
 
 
-def graded_course(base, keys, release, folder, protected: bool):
-    course = folder / ("protected" if protected else "control")
+def graded_course(base, keys, release, folder, setting: str):
+    course = folder / setting
     shutil.copytree(base, course)
-    if not protected:
-        with open(course / "nbgrader_config.py", "a") as f:
-            f.write(LAYERS_OFF)
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(SETTINGS[setting])
     cases = build_cases(9, 300)
     for name in ATTACKERS:
         cases[name].build(release, keys, course / "submitted" / name / FOLDER)
@@ -45,7 +59,7 @@ def graded_course(base, keys, release, folder, protected: bool):
     return course
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["protected", "control"])
+@pytest.fixture(scope="module", params=list(SETTINGS))
 def formgrader(request, generated, tmp_path_factory):  # noqa: F811
     """A graded course and a Jupyter server with formgrader on it, as an instructor runs it."""
     stop_servers_on_sigterm()
@@ -63,15 +77,17 @@ def formgrader(request, generated, tmp_path_factory):  # noqa: F811
     try:
         server.wait_for(f"http://127.0.0.1:{port}/api/status?token={token}")
         yield {"url": f"http://127.0.0.1:{port}", "token": token, "course": course,
-               "protected": request.param}
+               "setting": request.param}
     finally:
         server.stop()
-        shutil.copy(server.log, SHOTS / f"formgrader-{'protected' if request.param else 'control'}.log")
+        shutil.copy(server.log, SHOTS / f"formgrader-{request.param}.log")
 
 
-def payload_ran(page) -> object:
+def payloads_run(page) -> set:
     page.wait_for_timeout(1500)   # onerror handlers fire once the broken images have failed
-    return page.evaluate("() => window.__xss === undefined ? null : String(window.__xss)")
+    return set(page.evaluate(
+        "() => Array.isArray(window.__xss) ? window.__xss.map(String) : "
+        "(window.__xss === undefined ? [] : [String(window.__xss)])"))
 
 
 def submission_ids(course) -> dict:
@@ -80,7 +96,7 @@ def submission_ids(course) -> dict:
 
 
 def test_formgrader_and_feedback_pages_run_no_student_script(formgrader):
-    kind = "protected" if formgrader["protected"] else "control"
+    setting = formgrader["setting"]
     ran = {}
     with chromium_session() as chromium:
         page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -88,13 +104,18 @@ def test_formgrader_and_feedback_pages_run_no_student_script(formgrader):
             page.goto(f"{formgrader['url']}/formgrader/submissions/{sub_id}/"
                       f"?token={formgrader['token']}")
             page.wait_for_selector("#notebook-container, .cell", timeout=60_000)
-            ran[f"formgrader {name}"] = payload_ran(page)
-            page.screenshot(path=str(SHOTS / f"{kind}-formgrader-{name}.png"), full_page=False)
+            ran[f"formgrader {name}"] = payloads_run(page)
+            page.screenshot(path=str(SHOTS / f"{setting}-formgrader-{name}.png"), full_page=False)
             feedback = formgrader["course"] / "feedback" / name / FOLDER / f"{NAME}.html"
             page.goto(feedback.as_uri())
-            ran[f"feedback {name}"] = payload_ran(page)
-            page.screenshot(path=str(SHOTS / f"{kind}-feedback-{name}.png"), full_page=False)
-    if formgrader["protected"]:
-        assert not any(ran.values()), f"a student's script ran: {ran}"
-    else:
-        assert any(ran.values()), f"the control ran no payload, so the test cannot fail: {ran}"
+            ran[f"feedback {name}"] = payloads_run(page)
+            page.screenshot(path=str(SHOTS / f"{setting}-feedback-{name}.png"), full_page=False)
+    if setting != "control":
+        assert not any(ran.values()), f"a student's script ran with {setting}: {ran}"
+        return
+    everywhere = set().union(*ran.values())
+    missing = [label for label in RUNNABLE if label not in everywhere]
+    assert not missing, f"the control never ran {missing}, so the test cannot fail for them: {ran}"
+    assert everywhere <= set(RUNNABLE), f"a payload thought inert in stock pages ran: {ran}"
+    for page_name, labels in ran.items():
+        assert labels, f"no payload ran in {page_name} in the control: {ran}"
