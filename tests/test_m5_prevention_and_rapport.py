@@ -1,14 +1,15 @@
 """Module 5's scenarios, widgets, figure and the path item kind, driven headless."""
 
 import html
+import json
 import random
 
 import matplotlib
 import numpy as np
 import pytest
 
-from course import content, items, keys, scenarios
-from course.answers import saved_answer
+from course import audit, content, items, keys, scenarios
+from course.answers import progress_key, saved_answer
 from course.checks import check_answer
 from course.plots.prevention_and_rapport import escalation_curve
 from course.widgets.early_warning import EarlyWarnings
@@ -21,6 +22,8 @@ matplotlib.use("Agg")
 
 DATA = content.module_content("m5")
 SCENARIOS = list(DATA["scenario"])
+GRADED = sorted(items.graded_scenarios("m5"))
+PRACTICE = [name for name in SCENARIOS if name not in GRADED]
 PATH_ITEM = items.item("m5_q4_scenario_path")
 
 
@@ -107,7 +110,7 @@ def test_an_unknown_scenario_names_the_ones_that_exist():
     (["b", "z"], "at step 2 choose one of a, b or c"),
     (["B", "b", "a"], "lower-case"),
     (["b", 2], "step 2 must be a letter in quotes"),
-    (["c", "a"], "ends after step 1"),
+    (["b", "b", "a"], "ends after step 2"),
 ])
 def test_path_form_problems_are_named(value, fragment):
     assert fragment in PATH_ITEM.form_problem(value)
@@ -123,7 +126,7 @@ def test_check_answer_on_a_path_speaks_in_one_line(in_tmp, capsys):
     check_answer("m5_q4_scenario_path", ["b"])
     out = capsys.readouterr().out
     assert "cannot be marked" in out and "step 2" in out
-    check_answer("m5_q4_scenario_path", ["b", "b", "a"])
+    check_answer("m5_q4_scenario_path", ["b", "b"])
     assert capsys.readouterr().out.startswith("Question 4: your answer")
 
 
@@ -147,6 +150,33 @@ def test_a_path_is_scored_by_its_ending_whatever_the_route():
     assert PATH_ITEM.credit(PATH_ITEM.solution(KEY), KEY).share == 1
 
 
+def test_neither_the_example_path_nor_any_blind_rule_earns_marks():
+    """The answer cell shows the first path as an example of the form, and a test-wise learner
+    may pick by letter or by the look of a response: none of these reaches an ending worth
+    anything (the audit's blind strategies, played here on this scenario)."""
+    assert PATH_ITEM.credit(PATH_ITEM.example(), KEY).share == 0
+    earned = {name: PATH_ITEM.credit(PATH_ITEM.play_blind(choose), KEY).share
+              for name, choose in audit.blind_strategies().items()}
+    assert not any(earned.values()), earned
+
+
+def test_stepping_in_between_two_people_can_never_earn_every_point():
+    """Conflict-management training forbids standing between two people who are arguing: a run
+    that starts that way can end safely (part of the points), never best."""
+    s = PATH_ITEM.graph()
+    between = [k for k, c in s.choices(s.start).items() if "between" in c["text"]]
+    assert between, "the graded case offers the mistake of stepping in between"
+    shares = [PATH_ITEM.credit(p, KEY).share for p in s.paths() if p[0] in between]
+    assert shares and max(shares) < 1 and any(shares)
+
+
+def test_the_best_moves_are_spread_over_the_letters():
+    """No letter holds the best move at most steps of the graded run."""
+    sets = [cs for cs in PATH_ITEM.choice_sets(KEY) if set(cs.options) - cs.keyed]
+    letters = [letter for cs in sets for letter in cs.keyed]
+    assert max(letters.count(x) for x in set(letters)) <= len(sets) / 2, letters
+
+
 def test_a_wrong_path_for_the_demo_class_is_another_complete_path():
     s = PATH_ITEM.graph()
     for seed in range(20):
@@ -158,7 +188,7 @@ def test_a_wrong_path_for_the_demo_class_is_another_complete_path():
 
 
 def test_the_player_shows_the_consequence_before_the_coaching_and_the_next_step():
-    player = practise("long_wait")
+    player = practise("long_wait", "m5")
     s = player.scenario
     start = s.nodes[s.start]
     assert start["says"] in shown(player.says.value) and player.state == start["state"]
@@ -175,9 +205,9 @@ def test_the_player_shows_the_consequence_before_the_coaching_and_the_next_step(
     assert s.nodes[s.start]["says"] in shown(player.transcript.value)
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", PRACTICE)
 def test_the_player_reaches_every_ending_and_can_start_again(name):
-    player = ScenarioPlayer(name)
+    player = ScenarioPlayer(name, "m5")
     ends = []
     player.on_complete = ends.append
     for path in player.scenario.paths():
@@ -191,8 +221,31 @@ def test_the_player_reaches_every_ending_and_can_start_again(name):
     assert player.path == [] and player.node == player.scenario.start
 
 
+@pytest.mark.parametrize("name", GRADED)
+def test_a_graded_player_reaches_every_ending_once(name):
+    for path in scenarios.scenario("m5", name).paths():
+        player = ScenarioPlayer(name, "m5", graded=True)
+        player.play(path)
+        assert player.locked and player.scenario.nodes[player.node]["outcome"] in \
+            shown(player.consequence.value)
+        with pytest.raises(ValueError, match="played once"):
+            player.restart()
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_practice_refuses_a_graded_scenario_and_names_the_practice_one(name):
+    """Played in practice mode, the graded case could be explored with the meter, the colours and
+    restarts before it is played for the mark."""
+    assert GRADED and PRACTICE, "module 5 has a graded and a practice scenario"
+    for show in (lambda: practise(name, "m5"), lambda: ScenarioPlayer(name, "m5")):
+        with pytest.raises(ValueError, match="is graded") as refused:
+            show()
+        assert all(f"practise({p!r}, 'm5')" in str(refused.value) for p in PRACTICE)
+    assert ScenarioPlayer(name, "m5", graded=True).graded, "its question still plays it"
+
+
 def test_the_player_refuses_a_bad_response_and_changes_nothing():
-    player = practise("long_wait")
+    player = practise("long_wait", "m5")
     player.respond("b")
     with pytest.raises(ValueError, match="choose one of a, b, c"):
         player.pick("q")
@@ -204,7 +257,7 @@ def test_the_player_refuses_a_bad_response_and_changes_nothing():
 
 
 def test_the_text_fallback_holds_the_whole_scenario():
-    text = practise("long_wait")._repr_mimebundle_()["text/plain"]
+    text = practise("long_wait", "m5")._repr_mimebundle_()["text/plain"]
     s = scenarios.scenario("m5", "long_wait")
     assert "Fictional" in text
     for node_id, node in s.nodes.items():
@@ -246,6 +299,95 @@ def test_a_played_path_is_saved_locked_and_found_by_a_fresh_kernel(in_tmp):
     assert saved_answer("m5_q4_scenario_path") == path, "exploring after the end changes nothing"
     again = Question("m5_q4_scenario_path")
     assert again.value == path and again.controls.player.locked
+
+
+def test_the_graded_text_fallback_shows_only_the_step_reached(in_tmp):
+    """Without widgets, the graded run shows the step the learner is at and its choices: no step
+    names, no next steps, no endings (the practice fallback shows the whole tree)."""
+    s, q = PATH_ITEM.graph(), ask("m5_q4_scenario_path")
+    first = PATH_ITEM.solution(KEY)
+
+    def fallback() -> str:
+        return q._repr_mimebundle_()["text/plain"]
+
+    def reveals(text: str) -> list[str]:
+        later = [n["says"] for node_id, n in s.nodes.items() if node_id != q.controls.player.node]
+        names = [n for n in s.nodes if f"[{n}]" in text or f"'{n}'" in text]
+        endings = [n["outcome"] for n in s.nodes.values() if n.get("outcome", "\0") in text]
+        return names + ["->"] * ("->" in text) + endings + [said for said in later if said in text]
+
+    text = fallback()
+    assert s.nodes[s.start]["says"] in text and "Step 1" in text
+    assert all(f"{k}) {c['text']}" in text for k, c in s.choices(s.start).items())
+    assert not reveals(text), reveals(text)
+    q.controls.player.respond(first[0])
+    text, now = fallback(), q.controls.player.node
+    assert "Step 2" in text and s.nodes[now]["says"] in text and not reveals(text), reveals(text)
+    for letter in first[1:]:
+        q.controls.player.respond(letter)
+    text = fallback()
+    assert "finished" in text and not reveals(text), reveals(text)
+    whole = ScenarioPlayer("long_wait", "m5").text_fallback()
+    assert "->" in whole and "Ending:" in whole, "practice still shows the whole tree"
+
+
+def test_an_unfinished_graded_run_is_kept_and_taken_up_again_but_never_graded(in_tmp):
+    """Each response is kept as it is chosen, so running the cell again mid-run does not start the
+    run over (which would let a learner try each response and go back); it is no answer."""
+    best = PATH_ITEM.solution(KEY)
+    assert len(best) >= 2
+    q = ask("m5_q4_scenario_path")
+    q.controls.player.pick(best[0])                 # chosen, its consequence seen; not continued
+    saved = json.loads((in_tmp / "m5_answers.json").read_text())
+    assert saved == {progress_key(PATH_ITEM.id): best[:1]}
+    assert saved_answer(PATH_ITEM.id) is None and q.value is None
+    assert items.credit(PATH_ITEM.id, saved_answer(PATH_ITEM.id), KEY).share == 0
+
+    again = ask("m5_q4_scenario_path").controls.player    # the cell run again
+    assert again.path == [] and again.options.value == best[0] and again.options.disabled
+    assert PATH_ITEM.graph().choices(again.node)[best[0]]["consequence"] in \
+        shown(again.consequence.value)
+    with pytest.raises(ValueError):
+        again.pick(PATH_ITEM.wrong(KEY, random.Random(0))[0])   # the choice stands
+    again.advance()
+    again.pick(best[1])
+    assert json.loads((in_tmp / "m5_answers.json").read_text())[progress_key(PATH_ITEM.id)] \
+        == best[:2]
+
+    q = ask("m5_q4_scenario_path")
+    assert q.controls.player.path == best[:1] and q.controls.player.options.value == best[1]
+    q.controls.player.advance()
+    for letter in best[2:]:
+        q.controls.player.respond(letter)
+    assert saved_answer(PATH_ITEM.id) == best and q.controls.player.locked
+    assert json.loads((in_tmp / "m5_answers.json").read_text())[progress_key(PATH_ITEM.id)] is None
+    assert Question(PATH_ITEM.id).controls.player.locked
+
+
+@pytest.mark.parametrize("kept", [["zz"], "b", [["b"]], {"b": 1}, 7, []])
+def test_an_unfinished_run_that_does_not_fit_is_ignored(in_tmp, kept):
+    (in_tmp / "m5_answers.json").write_text(json.dumps({progress_key(PATH_ITEM.id): kept}))
+    player = Question(PATH_ITEM.id).controls.player
+    assert player.path == [] and player.options.value is None and not player.options.disabled
+    assert saved_answer(PATH_ITEM.id) is None
+
+
+def test_showing_a_finished_run_again_writes_nothing(in_tmp):
+    q = ask("m5_q4_scenario_path")
+    for letter in PATH_ITEM.samples()[0]:
+        q.controls.player.respond(letter)
+    path = in_tmp / "m5_answers.json"
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    assert Question(PATH_ITEM.id).controls.player.locked
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_an_unfinished_run_beside_a_finished_one_changes_nothing(in_tmp):
+    path = PATH_ITEM.samples()[0]
+    (in_tmp / "m5_answers.json").write_text(json.dumps(
+        {PATH_ITEM.id: path, progress_key(PATH_ITEM.id): path[:1]}))
+    q = Question(PATH_ITEM.id)
+    assert q.value == path and q.controls.player.locked
 
 
 def test_a_damaged_saved_path_is_ignored_by_the_widget(in_tmp):
@@ -310,3 +452,46 @@ def test_figure_names_its_source_and_labels_every_phase():
     crisis = next(p for p in data["phase"] if p["name"] == "Crisis")
     assert crisis["start"] <= x[np.argmax(y)] <= crisis["end"]
     assert y.min() < baseline.get_ydata()[0] < y.max()
+
+
+# ------------------------------------------------------------------ judgement, not the look of a response
+
+
+def longest(texts: dict) -> str:
+    return max(texts, key=lambda k: len(texts[k]))
+
+
+def play_by(s, pick) -> list:
+    """The path of a learner who picks by ``pick`` (a rule on the responses' texts) at each step."""
+    node, path = s.start, []
+    while not s.is_ending(node):
+        path.append(pick({k: c["text"] for k, c in s.choices(node).items()}))
+        node = s.choices(node)[path[-1]]["next"]
+    return path
+
+
+@pytest.mark.parametrize("name", PRACTICE)
+def test_practice_does_not_teach_that_the_longest_response_is_best(name):
+    """Practice must not teach a cue the graded run would punish: the best move (the one that keeps
+    the calmest ending in reach) is the longest response at no more than half of the steps where it
+    differs from the rest, and always picking the longest does not end calmest."""
+    s, calmest = scenarios.scenario("m5", name), {}
+
+    def reach(node):
+        if node not in calmest:
+            calmest[node] = s.state_index(node) if s.is_ending(node) else \
+                min(reach(c["next"]) for c in s.choices(node).values())
+        return calmest[node]
+
+    steps = []
+    for node in s.nodes:
+        choices = s.choices(node)
+        best = {k for k, c in choices.items() if reach(c["next"]) == reach(node)}
+        if choices and best != set(choices):
+            steps.append(longest({k: c["text"] for k, c in choices.items()}) in best)
+    assert steps and sum(steps) <= len(steps) / 2, f"the longest is best at {sum(steps)} of {len(steps)}"
+    assert s.state_index(s.walk(play_by(s, longest))[-1]) > reach(s.start)
+
+
+def test_the_graded_run_is_not_won_by_picking_the_longest_response():
+    assert PATH_ITEM.credit(play_by(PATH_ITEM.graph(), longest), KEY).share < 1
