@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib import image as mpimg
 
 from course import cli, items, notebooks
 from course import report as report_mod
@@ -22,6 +21,7 @@ from course.report import analysis, feedback, gather, learner_answers, structure
 from course.report.structure import Item, Module, Reflection, Theme
 
 from conftest import ROOT
+from figure_kit import assert_not_blank
 
 DUE = datetime(2026, 3, 6, 17, 0)
 
@@ -201,14 +201,6 @@ def test_html_is_self_contained_and_every_figure_has_alt_text(tiny):
         assert len(img.get("alt", "")) > 60
 
 
-def assert_not_blank(png: bytes) -> None:
-    assert png.startswith(b"\x89PNG")
-    pixels = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
-    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
-    ink = (pixels < 0.9).any(axis=-1).mean()   # share of pixels that are not (near) white
-    assert ink > 0.02 and np.unique(pixels.reshape(-1, 3), axis=0).shape[0] > 8
-
-
 def test_every_figure_exists_and_is_not_blank(tiny):
     names = {f.name for f in tiny.figures}
     assert {"theme_heatmap", "theme_class", "item_map", "options_m1", "score_distributions",
@@ -216,7 +208,7 @@ def test_every_figure_exists_and_is_not_blank(tiny):
     for fig in tiny.figures:
         path = tiny.out / "figures" / f"{fig.name}.png"
         assert path.read_bytes() == fig.png
-        assert_not_blank(fig.png)
+        assert_not_blank(fig.png, fig.name)
 
 
 def test_feedback_teaches_without_giving_answers(tiny):
