@@ -374,3 +374,12 @@ def test_item_map_labels_in_a_dense_cluster_do_not_cover_each_other():
     covered = [t.get_text() for t, box in zip(ax.texts, boxes)
                if any(box.contains(cx, cy) for cx, cy in centres)]
     assert not covered, "labels drawn over a marker"
+
+
+def test_the_reports_colours_stay_apart_for_colour_vision_deficiencies():
+    """Modules, keys and distractors are told apart by colour (and by marker or hatch as well):
+    the palette keeps every pair apart under protanopia, deuteranopia and tritanopia."""
+    from colour_vision import too_alike
+    from course.report import figures
+    assert not too_alike(figures.OKABE_ITO)
+    assert not too_alike([figures.module_colour(i) for i in range(len(figures.OKABE_ITO))])

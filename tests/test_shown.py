@@ -79,3 +79,16 @@ def test_every_figure_has_a_text_alternative(things):
         alt = alt_text(fig)
         assert alt and len(alt.split()) >= 20, f"{cell}: the figure has no useful alt text"
         assert re.search(r"fictional|illustrative", alt, re.I), f"{cell}: say the data is invented"
+
+
+def test_every_figure_keeps_its_colours_apart_for_colour_vision_deficiencies(things):
+    """No two colours of a figure become alike under protanopia, deuteranopia or tritanopia."""
+    from colour_vision import figure_colours, too_alike
+    for cell, fig in ((c, f) for c, f in things if isinstance(f, Figure)):
+        assert not too_alike(figure_colours(fig)), f"{cell}: {too_alike(figure_colours(fig))}"
+
+
+def test_the_colour_check_can_fail():
+    """Control: red and green, the classic confusion, are caught."""
+    from colour_vision import too_alike
+    assert any(name == "deuteranopia" for *_, name, _ in too_alike(["#d62728", "#2ca02c"]))
