@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = seed_folder()
         if folder is None:
             if "COURSE_SEEDS" in os.environ:
-                raise FingerprintError("COURSE_SEEDS is set empty, which means no articles: set "
-                                       "it to their folder.")
+                raise FingerprintError("COURSE_SEEDS is set empty, which means no articles. Set "
+                                       "COURSE_SEEDS to their folder.")
             looked = ", ".join(str(f) for f in SEED_FOLDERS)
             raise FingerprintError(f"No seed articles found (looked in {looked}). Set "
                                    "COURSE_SEEDS to their folder.")

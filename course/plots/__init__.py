@@ -22,6 +22,7 @@ def with_alt(fig, alt: str):
     if not alt.strip():
         raise ValueError("A figure's text alternative says what it shows; it cannot be empty.")
     setattr(fig, ALT_ATTRIBUTE, alt.strip())
+    _register_in_ipython()
     return fig
 
 
@@ -47,7 +48,10 @@ def figure_html(fig) -> str | None:
 
 def _register_in_ipython() -> None:
     """Show figures with alt text as HTML in a running kernel (matplotlib's inline backend
-    displays each figure at the end of its cell; the PNG is kept beside the HTML)."""
+    displays each figure at the end of its cell; the PNG is kept beside the HTML).
+
+    Done each time a figure gets its alt text, not once at import: the inline backend, set up
+    when pyplot is first imported, removes every formatter registered for Figure before."""
     try:
         from IPython import get_ipython
     except ImportError:   # pragma: no cover (IPython comes with the kernel)
@@ -58,5 +62,3 @@ def _register_in_ipython() -> None:
     from matplotlib.figure import Figure
     shell.display_formatter.formatters["text/html"].for_type(Figure, figure_html)
 
-
-_register_in_ipython()
