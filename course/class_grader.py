@@ -11,6 +11,10 @@ memory): only the submissions it held are graded again, and one that kills its w
 graded alone is recorded as failed. A student or assignment folder that is a link is never
 followed and is recorded as failed with the reason. A submission already graded and unchanged
 since is skipped unless --force.
+
+With a Dask scheduler (``--scheduler``, ``COURSE_DASK_SCHEDULER`` or ``c.CourseGrade.scheduler``)
+the same grading runs on the cluster's workers instead (``course.cluster_grading``); this module
+still plans, and alone writes the gradebook and autograded/.
 """
 
 from __future__ import annotations
@@ -30,14 +34,40 @@ from pathlib import Path
 
 from nbgrader.api import MissingEntry
 from tqdm import tqdm
+from traitlets import Unicode
+from traitlets.config import Configurable
 
 from course import course_config
 from course import gradebook as gbk
+from course import safe_autograde
 from course.build import scripts_first
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
 
 MARKER = ".course-grade.json"
+#: The environment variable that names a Dask scheduler to grade on.
+SCHEDULER_ENV = "COURSE_DASK_SCHEDULER"
+
+
+class CourseGrade(Configurable):
+    """``course grade``'s settings in nbgrader_config.py (``c.CourseGrade.<name>``)."""
+
+    scheduler = Unicode("", help=(
+        "The Dask scheduler to grade on (tcp://HOST:PORT); empty grades in local processes. The "
+        "command line's --scheduler and the COURSE_DASK_SCHEDULER variable come first.")
+    ).tag(config=True)
+
+
+def scheduler_address(cfg: course_config.CourseConfig, given: str | None = None) -> str:
+    """The scheduler to grade on: --scheduler, else the environment, else the config; or ""."""
+    for value in (given, os.environ.get(SCHEDULER_ENV)):
+        if value is not None and value.strip():
+            return value.strip()
+    return CourseGrade(config=cfg.config).scheduler.strip()
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster named to grade on cannot be used (the message says why)."""
 
 
 @dataclass
@@ -159,25 +189,41 @@ def _graded(gb, assignment: str, student: str) -> bool:
 
 # ---------------------------------------------------------------- worker side
 def grade_one(root: str, template: str, task: Task, scratch_parent: str | None = None) -> dict:
-    """Autograde one submission in a private scratch course; return what to merge."""
+    """Autograde one submission of the course at ``root`` in a private scratch course; return
+    what to merge."""
+    try:
+        cfg = course_config.load(root)
+    except Exception as err:  # anything at all: report it, never take the run down
+        return {"task": task, "error": f"{type(err).__name__}: {err}"}
+    return grade_in_scratch(cfg.copy_config(), cfg.submitted, cfg.source, template, task,
+                            scratch_parent)
+
+
+def grade_in_scratch(config, submitted: Path, source: Path, template: str, task: Task,
+                     scratch_parent: str | None = None) -> dict:
+    """The core of grading one submission, here or on a cluster's worker: nbgrader's Autograde
+    with the course's ``config``, reading ``submitted``/<student>/<assignment> (through the mirror
+    of its regular files) and ``source``/<assignment>, writing only into a scratch course whose
+    gradebook is a copy of ``template``. Returns the record, the output folder and the scratch
+    folder (for the caller to remove), or the error."""
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
+    # nbgrader_config.py does this where it runs; a cluster's worker gets the loaded config only.
+    safe_autograde.install()
     scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student[:40]}-",
                                     dir=scratch_parent))
     try:
-        cfg = course_config.load(root)
         course = scratch / "course"
         course.mkdir()
         (scratch / "db").mkdir()
         db = scratch / "db" / "gradebook.db"
         db.write_bytes(Path(template).read_bytes())
-        config = cfg.copy_config()
         # The submission is read from where it is (through the mirror of its regular files);
         # only the output and this gradebook copy live in the scratch course.
         config.CourseDirectory.root = str(course)
-        config.CourseDirectory.submitted_directory = str(cfg.submitted)
-        config.CourseDirectory.source_directory = str(cfg.source)
+        config.CourseDirectory.submitted_directory = str(submitted)
+        config.CourseDirectory.source_directory = str(source)
         config.CourseDirectory.db_url = f"sqlite:///{db}"
         config.CourseDirectory.assignment_id = task.assignment
         config.CourseDirectory.student_id = task.student
@@ -294,14 +340,43 @@ DIED = ("the grading process died while grading this submission (it was killed, 
 MAX_FRUITLESS_BREAKS = 3
 
 
-class _Run:
+class Recorder:
+    """Takes each grading result as it arrives, here or from a cluster: merges it into the
+    gradebook and autograded/ (``install``), or records the failure, and moves the progress bar."""
+
+    def __init__(self, cfg, summary: Summary, bar):
+        self.cfg, self.summary, self.bar = cfg, summary, bar
+
+    def record(self, result: dict) -> None:
+        task = result["task"]
+        try:
+            if "error" in result:
+                self.failed(task, result["error"])
+            else:
+                install(self.cfg, result)
+                self.summary.graded.append(task)
+                self.bar.update()
+        except Exception as err:  # a merge problem is reported, never fatal to the run
+            self.failed(task, f"could not record the grade: {err}")
+        finally:
+            if result.get("scratch"):
+                remove_tree(result["scratch"])
+
+    def failed(self, task: Task, reason: str) -> None:
+        self.summary.failed.append((task.student, task.assignment, reason))
+        self.bar.set_postfix_str(f"failed {len(self.summary.failed)}", refresh=False)
+        self.bar.update()
+
+
+class _Run(Recorder):
     """One grading run's pools. A worker that dies (killed, out of memory) breaks its pool and
     every future in it; only the submissions it may have held pay for that. Those never started
     go to a fresh pool; those started are graded again alone, and one that kills its worker even
     then is recorded as failed with the reason, so the rest of the class is graded."""
 
     def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar):
-        self.cfg, self.template, self.summary, self.bar = cfg, template, summary, bar
+        super().__init__(cfg, summary, bar)
+        self.template = template
         self.started = tmp / "started"
         self.started.mkdir()
 
@@ -315,13 +390,13 @@ class _Run:
             fruitless = 0 if started or not broken else fruitless + 1
             if fruitless >= MAX_FRUITLESS_BREAKS:
                 for _, task in queue:
-                    self._failed(task, "the grading processes kept dying before they could start "
-                                       "it; nothing was recorded for it")
+                    self.failed(task, "the grading processes kept dying before they could start "
+                                      "it; nothing was recorded for it")
                 queue = []
         for n, task in alone:
             _remove_leftovers(self._folder(n))
             if self._pool([(n, task)], 1):
-                self._failed(task, DIED)
+                self.failed(task, DIED)
             _remove_leftovers(self._folder(n))
 
     def _folder(self, n: int) -> Path:
@@ -348,38 +423,23 @@ class _Run:
                     broken.append((n, task))
                     continue
                 except Exception as err:  # the worker could not even start it
-                    self._failed(task, f"{type(err).__name__}: {err}")
+                    self.failed(task, f"{type(err).__name__}: {err}")
                     remove_tree(self._folder(n))
                     continue
-                self._record(result)
+                self.record(result)
                 remove_tree(self._folder(n))
         return broken
 
-    def _record(self, result: dict) -> None:
-        task = result["task"]
-        try:
-            if "error" in result:
-                self._failed(task, result["error"])
-            else:
-                install(self.cfg, result)
-                self.summary.graded.append(task)
-                self.bar.update()
-        except Exception as err:  # a merge problem is reported, never fatal to the run
-            self._failed(task, f"could not record the grade: {err}")
-        finally:
-            remove_tree(result["scratch"])
-
-    def _failed(self, task: Task, reason: str) -> None:
-        self.summary.failed.append((task.student, task.assignment, reason))
-        self.bar.set_postfix_str(f"failed {len(self.summary.failed)}", refresh=False)
-        self.bar.update()
-
 
 def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
-          force: bool = False, progress: bool = True) -> Summary:
+          force: bool = False, progress: bool = True, scheduler: str | None = None) -> Summary:
+    """Grade the course at ``root``: in local processes (``jobs`` of them), or on the Dask
+    cluster whose scheduler ``scheduler_address`` names (its workers set the pace; ``jobs`` is
+    not used)."""
     started = time.monotonic()
     scripts_first(os.environ)  # in-process nbgrader runs `alembic`; workers inherit this
     cfg = course_config.load(root)
+    address = scheduler_address(cfg, scheduler)
     tasks, skipped, problems, refusals = plan_and_refuse(cfg, assignments, students, force)
     summary = Summary(skipped=skipped, failed=[*problems, *refusals])
     if not tasks:
@@ -391,8 +451,18 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                  desc="Grading") as bar:
         template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
                                  Path(tmp))
-        _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
-        remove_tree(Path(tmp) / "started")
+        if address:
+            try:  # only here: plain `course grade` needs no Dask
+                from course import cluster_grading
+            except ImportError as err:
+                raise ClusterError(f"grading on a Dask cluster needs Dask's distributed package "
+                                   f"({err}); install the course with its `cluster` extra "
+                                   "(pip install '.[cluster]')") from None
+            cluster_grading.grade(cfg, template, tasks, address, Recorder(cfg, summary, bar),
+                                  Path(tmp))
+        else:
+            _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
+            remove_tree(Path(tmp) / "started")
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -57,7 +57,12 @@ def cmd_demo(args) -> int:
 def cmd_grade(args) -> int:
     from course import class_grader
     root = find_root(Path.cwd())
-    summary = class_grader.grade(root, args.assignments, args.student, args.jobs, args.force)
+    try:
+        summary = class_grader.grade(root, args.assignments, args.student, args.jobs, args.force,
+                                     scheduler=args.scheduler)
+    except class_grader.ClusterError as err:
+        print(f"course grade: {err}", file=sys.stderr)
+        return 2
     print(class_grader.report(summary))
     return 0 if summary.ok else 1
 
@@ -96,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: one per core)")
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="grade on this Dask cluster's workers instead of local processes "
+                        "(default: $COURSE_DASK_SCHEDULER, else c.CourseGrade.scheduler in "
+                        "nbgrader_config.py, else local)")
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("report", help="theme mastery, item analysis, feedback and grade exports")
     p.add_argument("--out", type=Path, default=None, help="report folder (default build/report)")

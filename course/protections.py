@@ -35,6 +35,9 @@ class Protections(Configurable):
     grader_package = Bool(True, help=(
         "The sandboxed kernel imports the very copy of the course package that the grader "
         "loaded.")).tag(config=True)
+    sandboxed_workers = Bool(True, help=(
+        "On a Dask cluster, a worker that cannot make the sandbox refuses to grade, whatever "
+        "COURSE_ALLOW_UNSANDBOXED says on it.")).tag(config=True)
     inert_views = Bool(True, help=(
         "Graded notebooks keep no student HTML or script, so nothing a student wrote runs in a "
         "grader's browser. (The second layer, sanitising every HTML page made from a notebook, is "

@@ -31,6 +31,9 @@ from course.safe_files import Bounds, copy_tree, not_a_folder, read_regular, rem
 PLACEHOLDERS: dict[str, str] = {}
 #: mirror folder of a submission -> notes on what was left out
 NOTES: dict[str, list[str]] = {}
+#: submission folder -> (path, why) for what was left out before the folder reached this machine:
+#: a cluster's worker grades a copy of the regular files only (``course.cluster_grading``).
+LEFT_OUT: dict[str, list[tuple[str, str]]] = {}
 TIMESTAMP = "timestamp.txt"
 
 
@@ -73,8 +76,9 @@ def submission_folders(coursedir, log=None) -> list[tuple[str, str, Path]]:
 def mirror_submission(folder: Path, dest: Path, notebooks: list[str], bounds: Bounds) -> None:
     """Copy one submission's regular files to ``dest`` and record what was left out."""
     scan = copy_tree(folder, dest, bounds, skip=(".ipynb_checkpoints",))
-    ignored = dict(scan.ignored)
-    notes = [f"{path} {why}, so it was ignored" for path, why in scan.ignored
+    left_out = [*LEFT_OUT.get(str(Path(folder).resolve()), []), *scan.ignored]
+    ignored = dict(left_out)
+    notes = [f"{path} {why}, so it was ignored" for path, why in left_out
              if path not in notebooks]
     stamp = dest / TIMESTAMP
     if stamp.exists() and not _valid_timestamp(stamp):

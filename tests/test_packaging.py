@@ -22,6 +22,11 @@ from conftest import ROOT
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]
 TEST = [Requirement(r) for r in PROJECT["optional-dependencies"]["test"]]
+#: The extras of the course's optional features (`cluster`: grading on Dask). The package imports
+#: them only where the feature starts (tests/test_dask_grading.py: plain `course grade` loads no
+#: Dask).
+FEATURES = [Requirement(r) for extra, reqs in PROJECT["optional-dependencies"].items()
+            if extra != "test" for r in reqs]
 LOCK = ROOT / "lock" / "constraints.txt"
 
 
@@ -68,7 +73,7 @@ def undeclared(imports: dict[str, set[str]], declared: list[Requirement]) -> lis
 
 
 def test_every_package_the_course_imports_is_a_dependency():
-    missing = undeclared(imported_packages("course", "nbgrader_config.py"), RUNTIME)
+    missing = undeclared(imported_packages("course", "nbgrader_config.py"), RUNTIME + FEATURES)
     assert not missing, "declare in pyproject.toml's dependencies:\n" + "\n".join(missing)
 
 
@@ -91,7 +96,8 @@ def test_the_lock_pins_every_declared_package_within_its_range():
     held = [Requirement(line) for line in (ROOT / "lock" / "held-back.txt").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
     wrong = []
-    for req in RUNTIME + TEST + [Requirement(r) for r in build] + held + [Requirement("pip")]:
+    for req in RUNTIME + TEST + FEATURES + [Requirement(r) for r in build] + held + \
+            [Requirement("pip")]:
         pin = pins.get(canonicalize_name(req.name))
         if pin is None or not req.specifier.contains(pin, prereleases=True):
             wrong.append(f"{req} -> lock has {pin}")

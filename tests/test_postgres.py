@@ -1,18 +1,15 @@
 """A PostgreSQL gradebook, with several `course grade` processes writing to it at once.
 
 The server is Debian's postgresql, started by the test on loopback in a scratch folder and stopped
-at the end, pass or fail. `make test` installs the package on a fresh machine.
+at the end, pass or fail (tests/postgres_kit.py). `make test` installs the package on a fresh
+machine.
 """
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -21,34 +18,11 @@ from course import submissions as subs
 from course.build import nbgrader, scratch_course, scripts_first
 from course.gradebook import scores
 
-from conftest import ROOT, free_port
+from conftest import ROOT
+from postgres_kit import postgres, postgres_server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.pipeline
 FOLDER = "m1_first_contact"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert bins, "PostgreSQL server binaries are missing: `make test` installs Debian's postgresql."
-    bindir = Path(bins[-1]).parent
-    data = Path(tempfile.mkdtemp(prefix="course-pg-"))
-    as_user = []
-    if os.getuid() == 0:  # the server refuses to run as root
-        shutil.chown(data, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)
-    run(str(bindir / "initdb"), "-D", str(data / "db"), "-U", "grader", "--auth=trust")
-    run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
-        "-o", f"-h 127.0.0.1 -p {port} -k {data}", "start")
-    try:
-        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook")
-        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/gradebook"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def test_several_graders_write_to_one_postgres_gradebook(postgres, tmp_path):
