@@ -41,6 +41,7 @@ from course import course_config
 from course import gradebook as gbk
 from course import safe_autograde
 from course.build import scripts_first
+from course.sandbox import cgroup
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
 
@@ -66,7 +67,11 @@ def scheduler_address(cfg: course_config.CourseConfig, given: str | None = None)
     return CourseGrade(config=cfg.config).scheduler.strip()
 
 
-class ClusterError(RuntimeError):
+class GradingError(RuntimeError):
+    """The class cannot be graded as asked (the message says why and what to do)."""
+
+
+class ClusterError(GradingError):
     """The Dask cluster named to grade on cannot be used (the message says why)."""
 
 
@@ -461,8 +466,18 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
             cluster_grading.grade(cfg, template, tasks, address, Recorder(cfg, summary, bar),
                                   Path(tmp))
         else:
-            _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
+            try:
+                _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
+            except OSError as err:
+                if "AF_UNIX path too long" not in str(err):
+                    raise
+                raise GradingError(
+                    f"the worker pool's socket does not fit in the temp folder {tmp} (Unix "
+                    "socket paths stop at 108 bytes); set TMPDIR to a shorter folder, such as "
+                    "/tmp, and run again") from None
             remove_tree(Path(tmp) / "started")
+            # A worker that died took its sandbox's cgroup clean-up with it.
+            cgroup.sweep_orphans()
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -196,3 +196,19 @@ def test_nbgrader_autograde_logs_a_linked_folder_and_grades_the_rest(graded):
     got = scores(db_url(course), FOLDER)
     assert "mallory" not in got and "mara" not in got
     assert got["eve"]["auto"] == 9
+
+
+def test_a_temp_folder_too_long_for_the_pools_socket_is_named(plain_course):
+    """Unix socket paths stop at 108 bytes: with a long TMPDIR the pool cannot start, and
+    `course grade` says what to do instead of printing multiprocessing's traceback."""
+    (plain_course / "source").mkdir(exist_ok=True)   # what `course` looks for in a course
+    long_tmp = Path(tempfile.mkdtemp(prefix="x" * 90 + "-", dir="/tmp"))
+    try:
+        env = scripts_first(dict(os.environ, TMPDIR=str(long_tmp)))
+        proc = subprocess.run([sys.executable, "-m", "course.cli", "grade", FOLDER],
+                              cwd=plain_course, env=env, capture_output=True, text=True,
+                              timeout=300)
+    finally:
+        shutil.rmtree(long_tmp, ignore_errors=True)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "set TMPDIR to a shorter folder" in proc.stderr and "Traceback" not in proc.stderr

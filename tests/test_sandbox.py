@@ -359,3 +359,36 @@ def test_a_huge_message_never_enters_the_graders_memory():
 def test_control_without_the_bound_the_grader_holds_the_message():
     peak, out = grader_peak_mb("bounded_messages")
     assert peak > 600, out
+
+
+# ---------------------------------------------------------------- a grader that died
+MAKE_AND_DIE = """
+import os, sys
+from course.sandbox import cgroup
+group = cgroup.make(64 << 20, 8)
+print(group.leaves and list(group.leaves.values())[0], flush=True)
+if sys.argv[1] == "die":
+    os._exit(0)   # as a worker killed mid-run: no clean-up
+sys.stdin.read()
+"""
+
+
+def test_a_dead_graders_cgroup_is_swept_and_a_live_ones_is_kept():
+    """A worker killed mid-grading leaves its sandbox's cgroup (the control: it is still there
+    after the worker died); the next sandbox made removes it, never one whose grader runs."""
+    probe = cgroup.make(64 << 20, 8)
+    assert probe is not None, "this machine cannot make cgroups (not root?)"
+    probe.remove()
+    dead = subprocess.run([sys.executable, "-c", MAKE_AND_DIE, "die"], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)
+    orphan = Path(dead.stdout.strip())
+    assert orphan.is_dir(), "the dead grader's cgroup should still be there before a sweep"
+    live = subprocess.Popen([sys.executable, "-c", MAKE_AND_DIE, "live"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    kept = Path(live.stdout.readline().strip())   # made after sweeping the orphans
+    try:
+        assert not orphan.exists()
+        assert kept.is_dir() and kept not in cgroup.sweep_orphans()
+    finally:
+        live.communicate("", timeout=30)
+    assert kept in cgroup.sweep_orphans() and not kept.exists()

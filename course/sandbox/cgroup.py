@@ -106,9 +106,57 @@ class Cgroup:
                     time.sleep(0.02)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process: alive
+        return True
+    return True
+
+
+def _groups(root: Path) -> list[tuple[int, str | None, Path]]:
+    """(version, controller, folder) of the course's group(s) beside this process's cgroup."""
+    if (root / "cgroup.controllers").is_file():
+        return [(2, None, root / GROUP)]
+    found = []
+    for controller in ("memory", "pids"):
+        try:
+            found.append((1, controller, root / controller / _own_path(controller).lstrip("/")
+                           / GROUP))
+        except OSError:
+            pass
+    return found
+
+
+def sweep_orphans(root: Path = ROOT) -> list[Path]:
+    """Remove the sandbox cgroups whose grader died before it could (a worker killed mid-run, a
+    grader stopped with SIGKILL); their processes are killed first. A cgroup of a grader that is
+    still running is left alone. Returns what was removed."""
+    removed = []
+    for version, controller, group in _groups(root):
+        try:
+            leaves = [p for p in group.iterdir() if p.is_dir() and p.name.startswith("kernel-")]
+        except OSError:
+            continue
+        for leaf in leaves:
+            try:
+                owner = int(leaf.name.split("-")[1])
+            except (IndexError, ValueError):
+                continue
+            if not _alive(owner):
+                Cgroup(version, {controller or "": leaf}).remove()
+                if not leaf.exists():
+                    removed.append(leaf)
+    return removed
+
+
 def make(memory_bytes: int, processes: int, root: Path = ROOT) -> Cgroup | None:
-    """A fresh cgroup with these limits, or None where this process cannot make one."""
+    """A fresh cgroup with these limits, or None where this process cannot make one. Orphans
+    of graders that died are swept first, so none outlives the next grading."""
     name = f"kernel-{os.getpid()}-{next(_serial)}"
+    sweep_orphans(root)
     try:
         if (root / "cgroup.controllers").is_file():
             return _make_v2(root, name, memory_bytes, processes)
