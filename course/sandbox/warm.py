@@ -1,0 +1,379 @@
+"""Warm kernels: forked from a process that has already imported what every kernel imports.
+
+A cold sandboxed kernel pays, for every submission, a Python start and the imports of ipykernel,
+IPython, matplotlib, the widgets and the course (about a second on these machines). Here one
+``Zygote`` per grading process pays them once, in a bubblewrap sandbox of its own; each kernel is
+a fork of it that makes a fresh sandbox of its own before any student code runs (see
+``course.sandbox.zygote``). The grader's side of a warm kernel is a cold one's: the same cgroup or
+watchdog, socket pinning through /proc, message bound and clean-up (``WarmKernelManager`` only
+replaces how the kernel's process starts).
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Type
+
+from course.protections import Protections
+from course.safe_files import Bounds, read_regular, remove_tree, scan
+from course.sandbox import bwrap, seccomp
+from course.sandbox.bwrap import Limits, SandboxUnavailable
+from course.sandbox.kernel import STARTUP_SECONDS, SandboxedKernelManager
+from course.sandbox.watchdog import Watchdog
+
+#: Joins nothing (the zygote is the grader's own code), then becomes bubblewrap with its info and
+#: seccomp files open.
+ZYGOTE_SCRIPT = f'info=$1; filter=$2; shift 2; exec "$@" {bwrap.INFO_FD}>"$info" ' \
+                f'{bwrap.SECCOMP_FD}<"$filter"'
+_CREDENTIALS = struct.calcsize("3i")
+#: What the warm sandbox shows at the connection file's place: each kernel binds its own over it.
+#: (Not a file of a temp folder: once that is removed, nothing can be mounted over it.)
+PLACEHOLDER = Path(os.devnull)
+
+
+class KernelStartFailed(RuntimeError):
+    """A warm kernel could not be started; the message says where it stopped."""
+
+
+class ForkedProcess:
+    """What jupyter_client's provisioner needs of a kernel process that is not its child.
+
+    It is held by a pidfd, so a signal can never reach another process that later takes its id.
+    """
+
+    def __init__(self, pid: int, pidfd: int, channel: socket.socket):
+        self.pid, self._pidfd, self._channel = pid, pidfd, channel
+        self.init_pid: int | None = None   # PID 1 of its namespaces, as the host sees it
+        self.returncode = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self):
+        if self.returncode is None and select.select([self._pidfd], [], [], 0)[0]:
+            self._ended()
+        return self.returncode
+
+    def _ended(self) -> None:
+        code = -signal.SIGKILL
+        try:   # the setup process's last word is its kernel's exit status
+            self._channel.setblocking(False)
+            last = self._channel.recv(4096)
+            if len(last) >= 5 and last[-5:-4] == b"E":
+                code = struct.unpack("!i", last[-4:])[0]
+        except OSError:
+            pass
+        self.returncode = code
+        self._channel.close()
+        os.close(self._pidfd)
+
+    def wait(self, timeout: float | None = None):
+        if self.returncode is None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired("kernel", timeout)
+            self._ended()
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signum)
+            except ProcessLookupError:
+                pass
+            if signum == signal.SIGKILL:
+                # It ends within milliseconds: waiting here spares jupyter_client's polling loop
+                # a tenth of a second.
+                try:
+                    self.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def _receive_hello(channel: socket.socket, expected: bytes) -> int:
+    """The process id (the host's) of the kernel-side process that sent ``expected``."""
+    data, ancillary, _, _ = channel.recvmsg(1, socket.CMSG_SPACE(_CREDENTIALS))
+    if data == b"X":   # it failed, and says why
+        (size,) = struct.unpack("!I", _read_exact(channel, 4))
+        raise KernelStartFailed(_read_exact(channel, size).decode(errors="replace"))
+    if data != expected:
+        raise KernelStartFailed("the warm kernel ended while starting" if not data else
+                                f"the warm kernel said {data!r}, not {expected!r}")
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            return struct.unpack("3i", payload[:_CREDENTIALS])[0]
+    raise KernelStartFailed("the warm kernel did not say who it is")
+
+
+def _read_exact(channel: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = channel.recv(size)
+        if not chunk:
+            raise KernelStartFailed("the warm kernel ended while starting")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+class Zygote:
+    """The warm start process of this grading process, for one set of limits and protections."""
+
+    _instances: dict = {}
+    _lock = threading.Lock()
+
+    def __init__(self, limits: Limits, protections: Protections):
+        self.key = (limits, tuple(protections.switched_off()))
+        folder = Path(tempfile.mkdtemp(prefix="course-zygote-"))
+        folder.chmod(0o700)
+        try:
+            self._start(folder, limits, protections)
+        finally:
+            remove_tree(folder)   # bubblewrap has bound what it needed from it by now
+
+    def _start(self, folder: Path, limits: Limits, protections: Protections) -> None:
+        use_filter = protections.shared_budget and seccomp.supported()
+        (folder / "filter.bpf").write_bytes(seccomp.program() if use_filter else b"")
+        self.control, theirs = socket.socketpair()
+        # Above the descriptors the launch script opens for bubblewrap.
+        handed = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 10)
+        theirs.close()
+        inner = bwrap.command([sys.executable, "-m", "course.sandbox.zygote",
+                               str(handed)], None, limits, protections,
+                              connection=PLACEHOLDER, info_fd=True, seccomp_fd=use_filter,
+                              zygote=True)
+        # Its own messages (a failed start) go to a file that is gone from the disk already.
+        self.log = tempfile.TemporaryFile(prefix="course-zygote-")
+        self.process = subprocess.Popen(
+            ["/bin/sh", "-c", ZYGOTE_SCRIPT, "sh", str(folder / "info.json"),
+             str(folder / "filter.bpf"), *inner], pass_fds=(handed,),
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True)
+        os.close(handed)
+        self.control.settimeout(STARTUP_SECONDS)
+        try:
+            if self.control.recv(16) != b"ready\n":
+                raise SandboxUnavailable(f"the warm start process did not start: {self.tail()}")
+        except OSError as err:
+            self.close()
+            raise SandboxUnavailable(f"the warm start process did not start ({err}): "
+                                     f"{self.tail()}") from None
+        except SandboxUnavailable:
+            self.close()
+            raise
+
+    def tail(self) -> str:
+        try:
+            self.log.flush()
+            size = os.fstat(self.log.fileno()).st_size
+            return os.pread(self.log.fileno(), 1000, max(0, size - 1000)).decode(errors="replace")
+        except (OSError, ValueError):
+            return ""
+
+    @classmethod
+    def get(cls, limits: Limits, protections: Protections) -> "Zygote":
+        key = (limits, tuple(protections.switched_off()))
+        with cls._lock:
+            zygote = cls._instances.get(key)
+            if zygote is None or zygote.process.poll() is not None:
+                zygote = cls._instances[key] = cls(limits, protections)
+            return zygote
+
+    def fork(self, request: dict, files: list, cgroup_procs: list) -> ForkedProcess:
+        """Start one kernel; the process returned is its setup process (ending it ends all)."""
+        ours, theirs = socket.socketpair()
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        ours.settimeout(STARTUP_SECONDS)
+        try:
+            with self._lock:
+                socket.send_fds(self.control, [b"k"], [theirs.fileno()])
+            theirs.close()
+            setup = _receive_hello(ours, b"S")
+            process = ForkedProcess(setup, os.pidfd_open(setup), ours)
+        except (OSError, KernelStartFailed) as err:
+            ours.close()
+            raise KernelStartFailed(f"the warm start process did not fork ({err}): "
+                                    f"{self.tail()}") from None
+        try:
+            header = json.dumps({**request, "files": [[rel, len(data)] for rel, data in files]})
+            ours.sendall(struct.pack("!I", len(header)) + header.encode())
+            for procs in cgroup_procs:   # before it runs anything a student wrote
+                procs.write_text(f"{setup}\n")
+            ours.sendall(b"g")
+            for _, data in files:
+                ours.sendall(data)
+            process.init_pid = _receive_hello(ours, b"I")
+        except (OSError, KernelStartFailed) as err:
+            process.kill()
+            raise KernelStartFailed(f"the warm kernel did not start: {err}") from None
+        return process
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+    @classmethod
+    def close_all(cls) -> None:
+        with cls._lock:
+            for zygote in cls._instances.values():
+                zygote.close()
+            cls._instances.clear()
+
+
+atexit.register(Zygote.close_all)
+
+
+def submission_files(folder: Path | None, limits: Limits) -> list:
+    """(relative path, bytes) of what the kernel may see of its folder, as ``kernel.stage``
+    copies it for a cold kernel: regular files, never a notebook, within the sandbox's bounds."""
+    if folder is None:
+        return []
+    bounds = Bounds(file_bytes=limits.file_mb << 20, total_bytes=(limits.home_mb << 20) // 2)
+    found = scan(folder, bounds, skip=(".ipynb_checkpoints", "__pycache__"),
+                 keep=lambda rel: not rel.endswith(".ipynb"))
+    files = []
+    for rel, size in found.files:
+        try:
+            files.append((rel, read_regular(folder / rel, size)))
+        except OSError:
+            pass
+    return files
+
+
+def is_stock_ipykernel(kernel_cmd: list) -> bool:
+    """Only this environment's own ipykernel can be forked from the warm process."""
+    return len(kernel_cmd) >= 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] and \
+        os.path.realpath(kernel_cmd[0]) == os.path.realpath(sys.executable)
+
+
+class ReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's client, told the kernel is ready as soon as it is.
+
+    The stock ``wait_for_ready`` drains IOPub until it has been silent for 0.2 s: a fifth of a
+    second of nothing, per kernel. This one drains it until the kernel reports itself idle after
+    the ``kernel_info`` request, which IOPub delivers after everything the kernel published
+    before; what comes later belongs to no cell's request and is ignored as the stock one is.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply and reply["msg_type"] == "kernel_info_reply" and \
+                    await self._idle_after(request, deadline):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _idle_after(self, request: str, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=1)
+            except Empty:
+                return False   # IOPub not connected yet: ask again, as the stock client does
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle" \
+                    and msg["parent_header"].get("msg_id") == request:
+                return True
+        return False
+
+
+class WarmKernelManager(SandboxedKernelManager):
+    """A SandboxedKernelManager whose kernels are forks of the warm start process (a kernel of
+    another kind starts cold, as SandboxedKernelManager starts it)."""
+
+    _warm = False
+    client_factory = Type(ReadyKernelClient)
+
+    async def _async_pre_start_kernel(self, **kw):
+        # Interrupts go as messages: a signal would reach the setup process, not the kernel.
+        self.kernel_spec.interrupt_mode = "message"
+        kernel_cmd, kw = await AsyncKernelManager._async_pre_start_kernel(self, **kw)
+        self._warm = usable(self.protections) and is_stock_ipykernel(kernel_cmd)
+        if not self._warm:
+            return self._sandboxed(kernel_cmd, kw)
+        folder = kw.get("cwd")
+        self._files = submission_files(Path(folder) if folder else None, self.limits)
+        self._connection = json.loads(self._kernel_connection_file().read_text())
+        at = kernel_cmd.index(self.connection_file) if self.connection_file in kernel_cmd else -1
+        self._argv = [str(a) for a in kernel_cmd[at + 1:]] if at >= 0 else []
+        return kernel_cmd, kw
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if not self._warm:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        started = time.perf_counter()
+        limits = self.limits
+        zygote = Zygote.get(limits, self.protections)
+        request = {"connection": self._connection, "argv": self._argv,
+                   "isolate": self.protections.fresh_namespaces,
+                   "capped_filesystems": self.protections.capped_filesystems,
+                   "sizes": {"home_mb": limits.home_mb, "tmp_mb": limits.tmp_mb,
+                             "shm_mb": limits.shm_mb, "sockets_kb": limits.sockets_kb},
+                   "limits": {"cpu": limits.cpu_seconds, "memory_mb": limits.memory_mb,
+                              "nproc": limits.processes + 2, "file_mb": limits.file_mb,
+                              "open_files": limits.open_files}}
+        process = zygote.fork(request, self._files, self._confine())
+        self.sandbox_seconds = time.perf_counter() - started
+        self._files = []
+        self.provisioner.process = process
+        self.provisioner.pid, self.provisioner.pgid = process.pid, None
+        self._reconcile_connection_info(self.provisioner.connection_info)
+        init = process.init_pid
+        self._info = {"child-pid": init, "pid-namespace": os.stat(f"/proc/{init}/ns/pid").st_ino}
+        await self._pin_sockets()
+        if self.protections.shared_budget and self._cgroup is None:
+            self._watchdog = Watchdog(init, self._info["pid-namespace"],
+                                      limits.memory_mb << 20, limits.processes)
+            self._watchdog.start()
+
+
+def unavailable(limits: Limits, protections: Protections) -> str | None:
+    """Why kernels cannot start warm here (None: they can, and the warm process is running)."""
+    if not usable(protections):
+        return ("a protection warm kernels cannot honour is switched off (private_sockets), or "
+                "this system lacks seccomp or pidfd support")
+    try:
+        Zygote.get(limits, protections)
+    except SandboxUnavailable as err:
+        return str(err)
+    return None
+
+
+def usable(protections: Protections) -> bool:
+    """Warm kernels honour every protection but one: with private_sockets off (a control only),
+    a host folder would have to be shown to a kernel that is already running, so kernels start
+    cold, where that switch is honoured."""
+    return protections.private_sockets and seccomp.supported() and hasattr(os, "pidfd_open")
