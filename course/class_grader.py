@@ -31,7 +31,7 @@ from pathlib import Path
 from nbgrader.api import MissingEntry
 from tqdm import tqdm
 
-from course import course_config
+from course import course_config, nbgrader_speed, timings
 from course import gradebook as gbk
 from course.build import scripts_first
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
@@ -53,6 +53,9 @@ class Summary:
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)   # (student, assignment, reason)
     seconds: float = 0.0
+    #: per graded submission, in the order they were merged: where its time went (seconds) and
+    #: when it was merged (time.monotonic()); see course.timings
+    timings: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -163,6 +166,8 @@ def grade_one(root: str, template: str, task: Task, scratch_parent: str | None =
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
+    started = time.perf_counter()
+    timings.RECENT.clear()
     scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student[:40]}-",
                                     dir=scratch_parent))
     try:
@@ -172,6 +177,7 @@ def grade_one(root: str, template: str, task: Task, scratch_parent: str | None =
         (scratch / "db").mkdir()
         db = scratch / "db" / "gradebook.db"
         db.write_bytes(Path(template).read_bytes())
+        nbgrader_speed.unsynced(f"sqlite:///{db}")   # a copy, read once and deleted
         config = cfg.copy_config()
         # The submission is read from where it is (through the mirror of its regular files);
         # only the output and this gradebook copy live in the scratch course.
@@ -195,7 +201,10 @@ def grade_one(root: str, template: str, task: Task, scratch_parent: str | None =
             converter.log.removeHandler(errors)
         with gbk.open_gradebook(coursedir.db_url, coursedir.course_id) as gb:
             record = gbk.submission_record(gb, task.assignment, task.student)
-        return {"task": task, "record": record, "scratch": str(scratch),
+        nbgrader_speed.forget(coursedir.db_url)
+        timing = {part: sum(t[part] for t in timings.RECENT) for part in timings.PARTS}
+        timing["nbgrader"] = time.perf_counter() - started - sum(timing.values())
+        return {"task": task, "record": record, "scratch": str(scratch), "timing": timing,
                 "output": str(course / "autograded" / task.student / task.assignment)}
     except Exception as err:  # anything at all: report it, never take the run down
         return {"task": task, "error": f"{type(err).__name__}: {err}", "scratch": str(scratch)}
@@ -361,8 +370,12 @@ class _Run:
             if "error" in result:
                 self._failed(task, result["error"])
             else:
+                started = time.perf_counter()
                 install(self.cfg, result)
                 self.summary.graded.append(task)
+                self.summary.timings.append({**result.get("timing", {}), "merging":
+                                             time.perf_counter() - started,
+                                             "merged at": time.monotonic()})
                 self.bar.update()
         except Exception as err:  # a merge problem is reported, never fatal to the run
             self._failed(task, f"could not record the grade: {err}")
