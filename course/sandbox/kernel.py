@@ -75,6 +75,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._stopped_because: str | None = None
         self._stop_requested: str | None = None
         self.sandbox_seconds = 0.0   # making the sandbox, of the kernel's start (the benchmark's)
+        self.sockets = SOCKETS        # the folder, inside the sandbox, of the kernel's sockets
         if self.protections.bounded_messages:  # the manager's own control socket too
             self.context.setsockopt(zmq.MAXMSGSIZE, self.limits.message_mb << 20)
         self.transport = "ipc"
@@ -112,7 +113,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         info = self.get_connection_info()
         info["key"] = info["key"].decode() if isinstance(info["key"], bytes) else info["key"]
         if self.protections.private_sockets:
-            info["ip"] = f"{SOCKETS}/k"
+            info["ip"] = f"{self.sockets}/k"
         path = self._runtime / "kernel.json"
         path.write_text(json.dumps(info))
         return path
@@ -160,7 +161,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _pin_sockets(self) -> None:
         """Hold each of the kernel's sockets open and point the client's links at them."""
-        root = f"/proc/{self._info['child-pid']}/root{SOCKETS}"
+        root = f"/proc/{self._info['child-pid']}/root{self.sockets}"
         ports = [self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port]
         deadline = time.monotonic() + STARTUP_SECONDS
         for port in ports:

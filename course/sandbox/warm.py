@@ -35,14 +35,13 @@ from traitlets import Type
 from course.protections import Protections
 from course.safe_files import Bounds, read_regular, remove_tree, scan
 from course.sandbox import bwrap, seccomp
-from course.sandbox.bwrap import Limits, SandboxUnavailable
+from course.sandbox.bwrap import SOCKETS, Limits, SandboxUnavailable
 from course.sandbox.kernel import STARTUP_SECONDS, SandboxedKernelManager
 from course.sandbox.watchdog import Watchdog
 
-#: Joins nothing (the zygote is the grader's own code), then becomes bubblewrap with its info and
-#: seccomp files open.
-ZYGOTE_SCRIPT = f'info=$1; filter=$2; shift 2; exec "$@" {bwrap.INFO_FD}>"$info" ' \
-                f'{bwrap.SECCOMP_FD}<"$filter"'
+#: Becomes bubblewrap with its seccomp filter open (the warm process joins no cgroup: it is the
+#: grader's own code; each kernel joins its own).
+ZYGOTE_SCRIPT = f'filter=$1; shift; exec "$@" {bwrap.SECCOMP_FD}<"$filter"'
 _CREDENTIALS = struct.calcsize("3i")
 #: What the warm sandbox shows at the connection file's place: each kernel binds its own over it.
 #: (Not a file of a temp folder: once that is removed, nothing can be mounted over it.)
@@ -156,31 +155,32 @@ class Zygote:
         use_filter = protections.shared_budget and seccomp.supported()
         (folder / "filter.bpf").write_bytes(seccomp.program() if use_filter else b"")
         self.control, theirs = socket.socketpair()
+        self.control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         # Above the descriptors the launch script opens for bubblewrap.
         handed = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 10)
         theirs.close()
         inner = bwrap.command([sys.executable, "-m", "course.sandbox.zygote",
                                str(handed)], None, limits, protections,
-                              connection=PLACEHOLDER, info_fd=True, seccomp_fd=use_filter,
+                              connection=PLACEHOLDER, seccomp_fd=use_filter,
                               zygote=True)
         # Its own messages (a failed start) go to a file that is gone from the disk already.
         self.log = tempfile.TemporaryFile(prefix="course-zygote-")
         self.process = subprocess.Popen(
-            ["/bin/sh", "-c", ZYGOTE_SCRIPT, "sh", str(folder / "info.json"),
-             str(folder / "filter.bpf"), *inner], pass_fds=(handed,),
+            ["/bin/sh", "-c", ZYGOTE_SCRIPT, "sh", str(folder / "filter.bpf"), *inner],
+            pass_fds=(handed,),
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True)
         os.close(handed)
         self.control.settimeout(STARTUP_SECONDS)
         try:
-            if self.control.recv(16) != b"ready\n":
-                raise SandboxUnavailable(f"the warm start process did not start: {self.tail()}")
-        except OSError as err:
+            self._pid = _receive_hello(self.control, b"R")
+        except (OSError, KernelStartFailed) as err:
             self.close()
             raise SandboxUnavailable(f"the warm start process did not start ({err}): "
                                      f"{self.tail()}") from None
-        except SandboxUnavailable:
-            self.close()
-            raise
+
+    def pid(self) -> int:
+        """The warm process's id, as this process sees it."""
+        return self._pid
 
     def tail(self) -> str:
         try:
@@ -326,6 +326,10 @@ class WarmKernelManager(SandboxedKernelManager):
             return self._sandboxed(kernel_cmd, kw)
         folder = kw.get("cwd")
         self._files = submission_files(Path(folder) if folder else None, self.limits)
+        if not self.protections.fresh_namespaces:
+            # (A control only.) The kernels share the warm process's socket folder: each needs a
+            # place of its own there, or the grader could pin an earlier kernel's sockets.
+            self.sockets = f"{SOCKETS}/{self.kernel_id}"
         self._connection = json.loads(self._kernel_connection_file().read_text())
         at = kernel_cmd.index(self.connection_file) if self.connection_file in kernel_cmd else -1
         self._argv = [str(a) for a in kernel_cmd[at + 1:]] if at >= 0 else []

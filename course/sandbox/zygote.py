@@ -240,6 +240,7 @@ def _init(channel: Channel, request: dict) -> None:
     if isolate:
         _fresh_file_systems(request)
     _write_files(channel, request["files"], request["sizes"]["home_mb"] * MB // 2)
+    os.makedirs(os.path.dirname(request["connection"]["ip"]), exist_ok=True)
     connection = _place_connection(request["connection"], isolate)
     kernel = os.fork()
     if kernel == 0:
@@ -336,7 +337,7 @@ def main() -> None:
     uncover_proc()
     # Its memory is every kernel's starting point: nothing may read it (it is their ancestor).
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    control.sendall(b"ready\n")
+    Channel(control).hello(b"R")
     serve(control)
 
 
