@@ -34,6 +34,7 @@ from tqdm import tqdm
 from course import course_config, nbgrader_speed, timings
 from course import gradebook as gbk
 from course.build import scripts_first
+from course.sandbox import warm
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
 
@@ -301,6 +302,9 @@ DIED = ("the grading process died while grading this submission (it was killed, 
         "memory), twice, the second time grading it alone; nothing was recorded for it")
 #: Pools that break before any task starts, in a row, before the rest is given up.
 MAX_FRUITLESS_BREAKS = 3
+#: What every worker imports to grade (the fork server imports it once, before they fork).
+WORKER_IMPORTS = ["__main__", "course.class_grader", "course.nbgrader_ext", "course.safe_execute",
+                  "nbgrader.converters"]
 
 
 class _Run:
@@ -309,8 +313,10 @@ class _Run:
     go to a fresh pool; those started are graded again alone, and one that kills its worker even
     then is recorded as failed with the reason, so the rest of the class is graded."""
 
-    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar):
+    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar,
+                 warm_process: tuple | None = None):
         self.cfg, self.template, self.summary, self.bar = cfg, template, summary, bar
+        self.warm_process = warm_process   # the workers' shared warm process (warm.shared)
         self.started = tmp / "started"
         self.started.mkdir()
 
@@ -339,9 +345,13 @@ class _Run:
     def _pool(self, queue: list, jobs: int) -> list:
         """Grade ``queue`` ((number, task) pairs) in a fresh pool; those its breaking cost."""
         broken = []
-        # forkserver: workers start clean (no inherited gradebook connections) and stay warm.
-        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
-                                 mp_context=get_context("forkserver")) as pool:
+        # forkserver: workers start clean (no inherited gradebook connections) and stay warm;
+        # they fork from a server that has imported the grading code once for all of them.
+        context = get_context("forkserver")
+        context.set_forkserver_preload(WORKER_IMPORTS)
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))), mp_context=context,
+                                 initializer=warm.adopt if self.warm_process else None,
+                                 initargs=self.warm_process or ()) as pool:
             futures = {}
             for n, task in queue:
                 try:
@@ -401,10 +411,10 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
             tqdm(total=len(tasks), disable=not progress, unit="submission",
-                 desc="Grading") as bar:
+                 desc="Grading") as bar, warm.shared(cfg.config) as warm_process:
         template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
                                  Path(tmp))
-        _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
+        _Run(cfg, template, Path(tmp), summary, bar, warm_process).grade(tasks, jobs)
         remove_tree(Path(tmp) / "started")
     summary.seconds = time.monotonic() - started
     return summary

@@ -73,15 +73,12 @@ class SafeExecute(Execute):
     def _kernel_manager(self):
         if not self.sandboxed:
             return AsyncKernelManager
-        if not self.warm_start:
-            return SandboxedKernelManager
-        why = warm.unavailable(Limits.from_config(self.config), Protections(config=self.config))
-        if why:
-            if why not in SafeExecute._said:
-                SafeExecute._said.add(why)
-                self.log.warning("Each kernel starts cold (as safe, slower): %s", why)
-            return SandboxedKernelManager
-        return warm.WarmKernelManager
+        if self._cold_because is None:
+            return warm.WarmKernelManager
+        if self.warm_start and self._cold_because not in SafeExecute._said:
+            SafeExecute._said.add(self._cold_because)
+            self.log.warning("Each kernel starts cold (as safe, slower): %s", self._cold_because)
+        return SandboxedKernelManager
 
     _said: set = set()
 
@@ -90,8 +87,14 @@ class SafeExecute(Execute):
             warnings.warn("GRADING WITHOUT A SANDBOX (SafeExecute.use_sandbox = False): student code "
                           "runs with your rights and can read and change your files.", stacklevel=2)
             return False
+        self._cold_because = warm.unavailable(Limits.from_config(self.config),
+                                              Protections(config=self.config)) \
+            if self.warm_start else "c.SafeExecute.warm_start is False"
         try:
-            sandbox.probe()
+            # A warm process running in its sandbox, with the grader's own package imported
+            # there, has passed what the probe checks; cold kernels are probed first.
+            if self._cold_because is not None:
+                sandbox.probe()
             return True
         except sandbox.SandboxUnavailable as err:
             opted_out = os.environ.get(UNSANDBOXED_ENV) == "1" or not self.require_sandbox

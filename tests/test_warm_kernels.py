@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -418,3 +419,50 @@ def test_nbgrader_autograde_with_the_course_config_grades_in_warm_kernels(
     nbgrader(course, "autograde", FOLDER, "--force")
     assert scores(db_url(course), FOLDER)["which"]["auto"] == 9
     assert "KERNEL warm" in graded_notebook_text(course, "which")
+
+
+# ---------------------------------------------------------------- a kernel ends with its grader
+HANG = """
+import subprocess, time
+subprocess.Popen(["sleep", "314"], start_new_session=True)
+time.sleep(120)
+"""
+
+
+def grade_in_a_worker(handoff: tuple, code: str) -> None:
+    """In a process of its own, as a worker of course grade: run ``code`` in a warm kernel of the
+    warm process its parent started. Without a cgroup (as for a grader that cannot make one),
+    so that nothing but the kernel's own watch on its grader can end it."""
+    cgroup.make = lambda *args, **kwargs: None
+    warm.adopt(*handoff)
+    run(code, timeout=120)
+
+
+def sleepers(pattern: str = "^sleep 314$") -> list[str]:
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+
+
+def until(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_kernel_never_outlives_the_process_grading_it():
+    """course grade's workers share the warm process its parent started: a worker killed while
+    its kernel runs (by the system's out-of-memory killer, say) takes the kernel with it, not
+    leaving it to run until the end of the grading."""
+    from multiprocessing import get_context
+
+    with warm.shared(Config()) as handoff:
+        worker = get_context("forkserver").Process(target=grade_in_a_worker, args=(handoff, HANG))
+        worker.start()
+        try:
+            assert until(sleepers), "the kernel never started"
+            worker.kill()
+            worker.join()
+            assert until(lambda: not sleepers(), 10), "the kernel outlived the process grading it"
+            assert warm.Zygote._instances[handoff[0]].alive()   # it serves the other workers
+        finally:
+            worker.kill()

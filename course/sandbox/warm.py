@@ -12,6 +12,7 @@ replaces how the kernel's process starts).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import json
 import os
@@ -110,19 +111,20 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
-def _receive_hello(channel: socket.socket, expected: bytes) -> int:
-    """The process id (the host's) of the kernel-side process that sent ``expected``."""
-    data, ancillary, _, _ = channel.recvmsg(1, socket.CMSG_SPACE(_CREDENTIALS))
-    if data == b"X":   # it failed, and says why
-        (size,) = struct.unpack("!I", _read_exact(channel, 4))
-        raise KernelStartFailed(_read_exact(channel, size).decode(errors="replace"))
-    if data != expected:
-        raise KernelStartFailed("the warm kernel ended while starting" if not data else
-                                f"the warm kernel said {data!r}, not {expected!r}")
+def _receive_hello(channel: socket.socket, expected: bytes, size: int = 1) -> tuple[int, bytes]:
+    """(the host's process id of the sender, its message) for a message that starts ``expected``
+    from a process on the other side of ``channel``, which the kernel vouches for."""
+    data, ancillary, _, _ = channel.recvmsg(size, socket.CMSG_SPACE(_CREDENTIALS))
+    if data[:1] == b"X":   # it failed, and says why
+        (length,) = struct.unpack("!I", _read_exact(channel, 4))
+        raise KernelStartFailed(_read_exact(channel, length).decode(errors="replace"))
+    if data[:1] != expected:
+        raise KernelStartFailed("the warm process ended while starting" if not data else
+                                f"the warm process said {data[:20]!r}, not {expected!r}")
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            return struct.unpack("3i", payload[:_CREDENTIALS])[0]
-    raise KernelStartFailed("the warm kernel did not say who it is")
+            return struct.unpack("3i", payload[:_CREDENTIALS])[0], data
+    raise KernelStartFailed("the warm process did not say who it is")
 
 
 def _read_exact(channel: socket.socket, size: int) -> bytes:
@@ -137,13 +139,15 @@ def _read_exact(channel: socket.socket, size: int) -> bytes:
 
 
 class Zygote:
-    """The warm start process of this grading process, for one set of limits and protections."""
+    """The warm start process of this grading process, for one set of limits and protections
+    (``key``): started here, or started by a parent and handed over (``adopt``)."""
 
     _instances: dict = {}
     _lock = threading.Lock()
 
     def __init__(self, limits: Limits, protections: Protections):
-        self.key = (limits, tuple(protections.switched_off()))
+        self.key = key_of(limits, protections)
+        self.process = self.log = None
         folder = Path(tempfile.mkdtemp(prefix="course-zygote-"))
         folder.chmod(0o700)
         try:
@@ -154,7 +158,8 @@ class Zygote:
     def _start(self, folder: Path, limits: Limits, protections: Protections) -> None:
         use_filter = protections.shared_budget and seccomp.supported()
         (folder / "filter.bpf").write_bytes(seccomp.program() if use_filter else b"")
-        self.control, theirs = socket.socketpair()
+        # Messages keep their bounds: workers of one grading may ask for kernels at once.
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         # Above the descriptors the launch script opens for bubblewrap.
         handed = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 10)
@@ -172,17 +177,37 @@ class Zygote:
         os.close(handed)
         self.control.settimeout(STARTUP_SECONDS)
         try:
-            self._pid = _receive_hello(self.control, b"R")
-        except (OSError, KernelStartFailed) as err:
+            self._pid, said = _receive_hello(self.control, b"R", 1 << 16)
+            self.package = json.loads(said[1:])["package"]
+            self._pidfd = os.pidfd_open(self._pid)
+        except (OSError, ValueError, KernelStartFailed) as err:
             self.close()
             raise SandboxUnavailable(f"the warm start process did not start ({err}): "
                                      f"{self.tail()}") from None
+
+    @classmethod
+    def adopted(cls, key, control: socket.socket, pid: int, package: str) -> "Zygote":
+        """A warm process that another process (course grade's parent) started."""
+        zygote = cls.__new__(cls)
+        zygote.key, zygote.control, zygote._pid, zygote.package = key, control, pid, package
+        zygote.process = zygote.log = None
+        zygote._pidfd = os.pidfd_open(pid)
+        return zygote
+
+    def handoff(self) -> tuple:
+        """What ``adopt`` needs, in a process this one starts, to use this warm process."""
+        return self.key, self.control, self._pid, self.package
 
     def pid(self) -> int:
         """The warm process's id, as this process sees it."""
         return self._pid
 
+    def alive(self) -> bool:
+        return not select.select([self._pidfd], [], [], 0)[0]
+
     def tail(self) -> str:
+        if self.log is None:
+            return ""
         try:
             self.log.flush()
             size = os.fstat(self.log.fileno()).st_size
@@ -192,10 +217,10 @@ class Zygote:
 
     @classmethod
     def get(cls, limits: Limits, protections: Protections) -> "Zygote":
-        key = (limits, tuple(protections.switched_off()))
+        key = key_of(limits, protections)
         with cls._lock:
             zygote = cls._instances.get(key)
-            if zygote is None or zygote.process.poll() is not None:
+            if zygote is None or not zygote.alive():
                 zygote = cls._instances[key] = cls(limits, protections)
             return zygote
 
@@ -208,7 +233,7 @@ class Zygote:
             with self._lock:
                 socket.send_fds(self.control, [b"k"], [theirs.fileno()])
             theirs.close()
-            setup = _receive_hello(ours, b"S")
+            setup, _ = _receive_hello(ours, b"S")
             process = ForkedProcess(setup, os.pidfd_open(setup), ours)
         except (OSError, KernelStartFailed) as err:
             ours.close()
@@ -222,21 +247,23 @@ class Zygote:
             ours.sendall(b"g")
             for _, data in files:
                 ours.sendall(data)
-            process.init_pid = _receive_hello(ours, b"I")
+            process.init_pid, _ = _receive_hello(ours, b"I")
         except (OSError, KernelStartFailed) as err:
             process.kill()
             raise KernelStartFailed(f"the warm kernel did not start: {err}") from None
         return process
 
     def close(self) -> None:
-        try:
-            self.control.close()
-        except OSError:
-            pass
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.log.close()
+        for close in (self.control.close, lambda: os.close(self._pidfd)):
+            try:
+                close()
+            except (OSError, AttributeError):
+                pass
+        if self.process is not None:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            self.log.close()
 
     @classmethod
     def close_all(cls) -> None:
@@ -244,6 +271,42 @@ class Zygote:
             for zygote in cls._instances.values():
                 zygote.close()
             cls._instances.clear()
+
+
+def key_of(limits: Limits, protections: Protections) -> tuple:
+    return limits, tuple(protections.switched_off())
+
+
+def adopt(key, control: socket.socket, pid: int, package: str) -> None:
+    """In a worker process: use the warm process its parent started (see ``shared``)."""
+    with Zygote._lock:
+        Zygote._instances[key] = Zygote.adopted(key, control, pid, package)
+
+
+@contextlib.contextmanager
+def shared(config):
+    """For course grade's parent: one warm process for all its workers (each would otherwise
+    start and fill one of its own), as ``handoff()`` for their pool's ``adopt``; None where
+    kernels start cold. It ends with the grading."""
+    zygote = for_config(config)
+    try:
+        yield zygote.handoff() if zygote else None
+    finally:
+        if zygote is not None:
+            with Zygote._lock:
+                if Zygote._instances.get(zygote.key) is zygote:
+                    del Zygote._instances[zygote.key]
+            zygote.close()
+
+
+def for_config(config) -> Zygote | None:
+    """The warm process SafeExecute would use with this nbgrader config, started (None where its
+    kernels start cold)."""
+    section = config.get("SafeExecute", {}) if config is not None else {}
+    if not section.get("warm_start", True) or not section.get("use_sandbox", True):
+        return None
+    limits, protections = Limits.from_config(config), Protections(config=config)
+    return None if unavailable(limits, protections) else Zygote.get(limits, protections)
 
 
 atexit.register(Zygote.close_all)
@@ -370,9 +433,13 @@ def unavailable(limits: Limits, protections: Protections) -> str | None:
         return ("a protection warm kernels cannot honour is switched off (private_sockets), or "
                 "this system lacks seccomp or pidfd support")
     try:
-        Zygote.get(limits, protections)
+        zygote = Zygote.get(limits, protections)
     except SandboxUnavailable as err:
         return str(err)
+    expected = f"{bwrap.PACKAGE_ROOT}/course/__init__.py"
+    if protections.grader_package and zygote.package != expected:
+        return (f"the warm process imported the course package from {zygote.package}, not the "
+                f"grader's copy at {expected}")
     return None
 
 

@@ -28,6 +28,7 @@ import ctypes
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import struct
@@ -282,13 +283,31 @@ def child(sock: socket.socket, zygote: int) -> None:
         except BaseException as err:  # noqa: BLE001 (say why on the socket, never return)
             _report(channel, err)
         os._exit(71)
-    _, status = os.waitpid(init, 0)
-    code = os.waitstatus_to_exitcode(status)
+    code = _until_ended(channel, init)
     try:
         channel.sock.sendall(b"E" + struct.pack("!i", code))
     except OSError:
         pass
     os._exit(code & 0xFF)
+
+
+def _until_ended(channel: Channel, init: int) -> int:
+    """Wait for the kernel's namespaces to end; if the grader goes first (its end of the socket
+    closes: a grading process killed), end them, so no kernel outlives the process grading it.
+    The socket is only watched, never read: init may still be reading the files from it."""
+    watch = select.poll()
+    pidfd = os.pidfd_open(init)
+    watch.register(pidfd, select.POLLIN)
+    watch.register(channel.sock, select.POLLRDHUP)
+    while True:
+        events = dict(watch.poll())
+        if pidfd in events:
+            break
+        if events.get(channel.sock.fileno(), 0) & (select.POLLRDHUP | select.POLLHUP):
+            os.kill(init, signal.SIGKILL)
+            break
+    _, status = os.waitpid(init, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def _report(channel: Channel, err: BaseException) -> None:
@@ -305,7 +324,7 @@ def serve(control: socket.socket) -> None:
     zygote = os.getpid()
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 64, 1)
+            message, fds, _, _ = socket.recv_fds(control, 16, 1)
         except OSError:
             return
         if not message:
@@ -337,7 +356,9 @@ def main() -> None:
     uncover_proc()
     # Its memory is every kernel's starting point: nothing may read it (it is their ancestor).
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    Channel(control).hello(b"R")
+    import course
+    # Ready, and which copy of the package the sandbox imported (SafeExecute checks it).
+    Channel(control).hello(b"R" + json.dumps({"package": course.__file__}).encode())
     serve(control)
 
 
