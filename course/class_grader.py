@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
@@ -276,6 +276,7 @@ class _ErrorCollector(logging.Handler):
 # ---------------------------------------------------------------- parent side
 def make_template(url: str, course: str | None, assignments: set, folder: Path) -> str:
     path = folder / "template.db"
+    nbgrader_speed.unsynced(f"sqlite:///{path}")   # read once per submission, then deleted
     with gbk.open_gradebook(url, course) as src, \
             gbk.open_gradebook(f"sqlite:///{path}", src.course_id) as dst:
         for assignment in sorted(assignments):
@@ -313,8 +314,7 @@ class _Run:
     go to a fresh pool; those started are graded again alone, and one that kills its worker even
     then is recorded as failed with the reason, so the rest of the class is graded."""
 
-    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar,
-                 warm_process: tuple | None = None):
+    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar, warm_process=None):
         self.cfg, self.template, self.summary, self.bar = cfg, template, summary, bar
         self.warm_process = warm_process   # the workers' shared warm process (warm.shared)
         self.started = tmp / "started"
@@ -347,11 +347,10 @@ class _Run:
         broken = []
         # forkserver: workers start clean (no inherited gradebook connections) and stay warm;
         # they fork from a server that has imported the grading code once for all of them.
-        context = get_context("forkserver")
-        context.set_forkserver_preload(WORKER_IMPORTS)
-        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))), mp_context=context,
-                                 initializer=warm.adopt if self.warm_process else None,
-                                 initargs=self.warm_process or ()) as pool:
+        handoff = self.warm_process() if self.warm_process else None
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
+                                 mp_context=_fork_server(), initializer=warm.adopt if handoff
+                                 else None, initargs=handoff or ()) as pool:
             futures = {}
             for n, task in queue:
                 try:
@@ -398,6 +397,15 @@ class _Run:
         self.bar.update()
 
 
+def _fork_server():
+    """The pool's context: workers fork from a server that has imported the grading code once
+    for all of them (started early, it imports while the parent prepares)."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(WORKER_IMPORTS)
+    forkserver.ensure_running()
+    return context
+
+
 def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
           force: bool = False, progress: bool = True) -> Summary:
     started = time.monotonic()
@@ -409,6 +417,7 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
         summary.seconds = time.monotonic() - started
         return summary
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    _fork_server()
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
             tqdm(total=len(tasks), disable=not progress, unit="submission",
                  desc="Grading") as bar, warm.shared(cfg.config) as warm_process:

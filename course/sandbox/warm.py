@@ -62,6 +62,7 @@ class ForkedProcess:
     def __init__(self, pid: int, pidfd: int, channel: socket.socket):
         self.pid, self._pidfd, self._channel = pid, pidfd, channel
         self.init_pid: int | None = None   # PID 1 of its namespaces, as the host sees it
+        self._init_pidfd: int | None = None
         self.returncode = None
         self.stdin = self.stdout = self.stderr = None
 
@@ -81,7 +82,9 @@ class ForkedProcess:
             pass
         self.returncode = code
         self._channel.close()
-        os.close(self._pidfd)
+        for fd in (self._pidfd, self._init_pidfd):
+            if fd is not None:
+                os.close(fd)
 
     def wait(self, timeout: float | None = None):
         if self.returncode is None:
@@ -90,19 +93,33 @@ class ForkedProcess:
             self._ended()
         return self.returncode
 
+    def init_started(self, pid: int) -> None:
+        self.init_pid = pid
+        try:
+            self._init_pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:   # its kernel ended already, and it with it
+            pass
+
     def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
+        if self.poll() is not None:
+            return
+        # SIGKILL goes to PID 1 of the kernel's namespaces: every process in them has ended by
+        # the time it has, and then the setup process, waiting for it, ends too. Waiting for
+        # that here (milliseconds) leaves the cgroup empty, with no polling loop to wait out.
+        pidfd = self._init_pidfd if signum == signal.SIGKILL and self._init_pidfd is not None \
+            else self._pidfd
+        for fd in dict.fromkeys((pidfd, self._pidfd)):
             try:
-                signal.pidfd_send_signal(self._pidfd, signum)
+                signal.pidfd_send_signal(fd, signum)
             except ProcessLookupError:
-                pass
-            if signum == signal.SIGKILL:
-                # It ends within milliseconds: waiting here spares jupyter_client's polling loop
-                # a tenth of a second.
-                try:
-                    self.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
+                continue
+            if signum != signal.SIGKILL:
+                return
+            try:
+                self.wait(5)
+                return
+            except subprocess.TimeoutExpired:
+                pass   # the setup process did not end: kill it as well
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -145,15 +162,21 @@ class Zygote:
     _instances: dict = {}
     _lock = threading.Lock()
 
-    def __init__(self, limits: Limits, protections: Protections):
+    def __init__(self, limits: Limits, protections: Protections, wait: bool = True):
+        """Start it; with ``wait`` False, ``wait_ready`` must follow (in any thread: only the
+        start must happen in a thread that lives as long as it should, its parent's death
+        signal being tied to the starting thread)."""
         self.key = key_of(limits, protections)
         self.process = self.log = None
-        folder = Path(tempfile.mkdtemp(prefix="course-zygote-"))
-        folder.chmod(0o700)
+        self._folder = Path(tempfile.mkdtemp(prefix="course-zygote-"))
+        self._folder.chmod(0o700)
         try:
-            self._start(folder, limits, protections)
-        finally:
-            remove_tree(folder)   # bubblewrap has bound what it needed from it by now
+            self._start(self._folder, limits, protections)
+        except BaseException:
+            remove_tree(self._folder)
+            raise
+        if wait:
+            self.wait_ready()
 
     def _start(self, folder: Path, limits: Limits, protections: Protections) -> None:
         use_filter = protections.shared_budget and seccomp.supported()
@@ -175,6 +198,9 @@ class Zygote:
             pass_fds=(handed,),
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True)
         os.close(handed)
+
+    def wait_ready(self) -> None:
+        """Until it has done its imports and said so (SandboxUnavailable if it never does)."""
         self.control.settimeout(STARTUP_SECONDS)
         try:
             self._pid, said = _receive_hello(self.control, b"R", 1 << 16)
@@ -184,6 +210,8 @@ class Zygote:
             self.close()
             raise SandboxUnavailable(f"the warm start process did not start ({err}): "
                                      f"{self.tail()}") from None
+        finally:
+            remove_tree(self._folder)   # bubblewrap has read what it needed from it by now
 
     @classmethod
     def adopted(cls, key, control: socket.socket, pid: int, package: str) -> "Zygote":
@@ -203,7 +231,7 @@ class Zygote:
         return self._pid
 
     def alive(self) -> bool:
-        return not select.select([self._pidfd], [], [], 0)[0]
+        return self._pidfd is not None and not select.select([self._pidfd], [], [], 0)[0]
 
     def tail(self) -> str:
         if self.log is None:
@@ -247,18 +275,18 @@ class Zygote:
             ours.sendall(b"g")
             for _, data in files:
                 ours.sendall(data)
-            process.init_pid, _ = _receive_hello(ours, b"I")
+            process.init_started(_receive_hello(ours, b"I")[0])
         except (OSError, KernelStartFailed) as err:
             process.kill()
             raise KernelStartFailed(f"the warm kernel did not start: {err}") from None
         return process
 
     def close(self) -> None:
-        for close in (self.control.close, lambda: os.close(self._pidfd)):
-            try:
-                close()
-            except (OSError, AttributeError):
-                pass
+        """End it (if it is this process's own) and let go of it; safe to call twice."""
+        self.control.close()
+        pidfd, self._pidfd = getattr(self, "_pidfd", None), None
+        if pidfd is not None:
+            os.close(pidfd)
         if self.process is not None:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -286,27 +314,55 @@ def adopt(key, control: socket.socket, pid: int, package: str) -> None:
 @contextlib.contextmanager
 def shared(config):
     """For course grade's parent: one warm process for all its workers (each would otherwise
-    start and fill one of its own), as ``handoff()`` for their pool's ``adopt``; None where
-    kernels start cold. It ends with the grading."""
-    zygote = for_config(config)
+    start and fill one of its own). It starts at once and fills in the background; what this
+    yields, when called, waits for it and returns its ``handoff()`` for the workers' ``adopt``
+    (None where kernels start cold: they then start warm processes of their own, or say why not).
+    It ends with the grading."""
+    limits, protections = Limits.from_config(config), Protections(config=config)
+    zygote = None
+    if wanted(config) and usable(protections):
+        try:
+            zygote = Zygote(limits, protections, wait=False)
+        except (OSError, SandboxUnavailable):
+            zygote = None
+    ready: list = []
+    thread = threading.Thread(target=lambda: ready.append(_ready(zygote, protections)),
+                              daemon=True)
+    thread.start()
+
+    def handoff():
+        thread.join()
+        return zygote.handoff() if ready and ready[0] else None
     try:
-        yield zygote.handoff() if zygote else None
+        yield handoff
     finally:
+        thread.join()
         if zygote is not None:
-            with Zygote._lock:
-                if Zygote._instances.get(zygote.key) is zygote:
-                    del Zygote._instances[zygote.key]
             zygote.close()
 
 
-def for_config(config) -> Zygote | None:
-    """The warm process SafeExecute would use with this nbgrader config, started (None where its
-    kernels start cold)."""
+def _ready(zygote: Zygote | None, protections: Protections) -> bool:
+    if zygote is None:
+        return False
+    try:
+        zygote.wait_ready()
+    except SandboxUnavailable:
+        return False
+    return not wrong_package(zygote, protections)
+
+
+def wanted(config) -> bool:
+    """Whether SafeExecute, with this nbgrader config, starts its kernels warm where it can."""
     section = config.get("SafeExecute", {}) if config is not None else {}
-    if not section.get("warm_start", True) or not section.get("use_sandbox", True):
-        return None
-    limits, protections = Limits.from_config(config), Protections(config=config)
-    return None if unavailable(limits, protections) else Zygote.get(limits, protections)
+    return section.get("warm_start", True) and section.get("use_sandbox", True)
+
+
+def wrong_package(zygote: Zygote, protections: Protections) -> str | None:
+    expected = f"{bwrap.PACKAGE_ROOT}/course/__init__.py"
+    if protections.grader_package and zygote.package != expected:
+        return (f"the warm process imported the course package from {zygote.package}, not the "
+                f"grader's copy at {expected}")
+    return None
 
 
 atexit.register(Zygote.close_all)
@@ -436,11 +492,7 @@ def unavailable(limits: Limits, protections: Protections) -> str | None:
         zygote = Zygote.get(limits, protections)
     except SandboxUnavailable as err:
         return str(err)
-    expected = f"{bwrap.PACKAGE_ROOT}/course/__init__.py"
-    if protections.grader_package and zygote.package != expected:
-        return (f"the warm process imported the course package from {zygote.package}, not the "
-                f"grader's copy at {expected}")
-    return None
+    return wrong_package(zygote, protections)
 
 
 def usable(protections: Protections) -> bool:
