@@ -175,17 +175,17 @@ def grade_one(root: str, template: str, task: Task, scratch_parent: str | None =
         cfg = course_config.load(root)
         course = scratch / "course"
         course.mkdir()
-        (scratch / "db").mkdir()
-        db = scratch / "db" / "gradebook.db"
-        db.write_bytes(Path(template).read_bytes())
-        nbgrader_speed.unsynced(f"sqlite:///{db}")   # a copy, read once and deleted
+        # This worker's gradebook, a copy of the assignment's definition, reset for each
+        # submission (beside the template, which the parent removes with its folder).
+        db = Path(template).with_name(f"worker-{os.getpid()}.db")
+        db_url = nbgrader_speed.scratch_copy(template, db)
         config = cfg.copy_config()
         # The submission is read from where it is (through the mirror of its regular files);
         # only the output and this gradebook copy live in the scratch course.
         config.CourseDirectory.root = str(course)
         config.CourseDirectory.submitted_directory = str(cfg.submitted)
         config.CourseDirectory.source_directory = str(cfg.source)
-        config.CourseDirectory.db_url = f"sqlite:///{db}"
+        config.CourseDirectory.db_url = db_url
         config.CourseDirectory.assignment_id = task.assignment
         config.CourseDirectory.student_id = task.student
         coursedir = CourseDirectory(config=config)
@@ -202,7 +202,6 @@ def grade_one(root: str, template: str, task: Task, scratch_parent: str | None =
             converter.log.removeHandler(errors)
         with gbk.open_gradebook(coursedir.db_url, coursedir.course_id) as gb:
             record = gbk.submission_record(gb, task.assignment, task.student)
-        nbgrader_speed.forget(coursedir.db_url)
         timing = {part: sum(t[part] for t in timings.RECENT) for part in timings.PARTS}
         timing["nbgrader"] = time.perf_counter() - started - sum(timing.values())
         return {"task": task, "record": record, "scratch": str(scratch), "timing": timing,

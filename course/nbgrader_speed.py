@@ -10,9 +10,10 @@
 - A new gradebook is stamped with nbgrader's newest schema revision, which nbgrader asks of the
   ``alembic`` command, a Python start of its own (0.3 to 0.8 s here); Alembic's own API gives the
   same revision in-process, asked once.
-- A scratch gradebook (``course grade``'s per-submission copy, never the instructor's) is written
-  without waiting for the disk after each of its forty-odd commits (``unsynced``): it is read
-  once when the submission is done and then deleted.
+- A scratch gradebook (``course grade``'s copy of the assignment's definition, never the
+  instructor's) is written without waiting for the disk after each of its forty-odd commits
+  (``unsynced``), and each worker resets one file of its own for every submission
+  (``scratch_copy``), so its engine, and SQLAlchemy's compiled statements, serve them all.
 
 ``install()`` is called from ``course.nbgrader_ext.configure``, so ``nbgrader autograde`` with the
 course's config gets the first three as well.
@@ -80,6 +81,12 @@ class _Engines:
             # pool of connections; the engine and its statement cache stay usable.
             return engine
 
+    def release(self, url: str) -> None:
+        """Close the pooled connections to ``url``; its engine stays."""
+        with self.lock:
+            for key in [k for k in self.engines if k[0] == url]:
+                self.engines[key].dispose()
+
     def forget(self, url: str) -> None:
         with self.lock:
             self.unsynced.discard(url)
@@ -129,11 +136,23 @@ def install() -> None:
 
 
 def unsynced(url: str) -> None:
-    """Write the scratch gradebook at ``url`` without syncing; only for a copy that is thrown
-    away, never for a gradebook anyone keeps."""
+    """Write the gradebook at ``url`` without syncing; only for a copy that is thrown away, never
+    for a gradebook anyone keeps. (Before its engine is made.)"""
     install()
-    _engines.forget(url)
     _engines.unsynced.add(url)
+
+
+def scratch_copy(template, path) -> str:
+    """Reset the throw-away gradebook at ``path`` to a copy of ``template``; its URL. Used again
+    for the next submission, the same path keeps its engine."""
+    from pathlib import Path
+
+    url = f"sqlite:///{path}"
+    install()
+    _engines.release(url)   # no connection may see the file change under it
+    Path(path).write_bytes(Path(template).read_bytes())
+    _engines.unsynced.add(url)
+    return url
 
 
 def forget(url: str) -> None:
