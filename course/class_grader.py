@@ -3,8 +3,9 @@
 Each submission is autograded by nbgrader's own Autograde converter with the course's config (so
 through the mirror of its regular files, ``course.safe_autograde``, and with the sandbox and
 out-of-kernel verdicts of ``SafeExecute``), in a worker process whose scratch course holds only
-its output and a gradebook with the assignment's definition (no source/, no other student). The
-parent process is the only writer to the real gradebook: it merges each result as it arrives, so
+its output, with a gradebook reset to the assignment's definition for each submission (no source/,
+no other student). The workers' kernels are forks of one warm process the parent starts
+(``course.sandbox.warm.shared``). The parent process is the only writer to the real gradebook: it merges each result as it arrives, so
 SQLite never sees two writers ("database is locked" cannot happen) and a grade is never lost. One
 failing submission never stops the others, nor does a worker process that dies (killed, out of
 memory): only the submissions it held are graded again, and one that kills its worker even when
