@@ -32,6 +32,7 @@ from course.protections import Protections
 from course.sandbox import warm
 from course.sandbox.bwrap import Limits
 from course.sandbox.kernel import SandboxedKernelManager
+from course.sandbox.warm_kernel import WarmKernelManager
 
 UNSANDBOXED_ENV = "COURSE_ALLOW_UNSANDBOXED"
 
@@ -74,7 +75,7 @@ class SafeExecute(Execute):
         if not self.sandboxed:
             return AsyncKernelManager
         if self._cold_because is None:
-            return warm.WarmKernelManager
+            return WarmKernelManager
         if self.warm_start and self._cold_because not in SafeExecute._said:
             SafeExecute._said.add(self._cold_because)
             self.log.warning("Each kernel starts cold (as safe, slower): %s", self._cold_because)

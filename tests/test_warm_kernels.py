@@ -36,6 +36,7 @@ from course.safe_execute import SafeExecute
 from course.sandbox import cgroup, warm
 from course.sandbox.bwrap import PACKAGE_ROOT, Limits
 from course.sandbox.kernel import SandboxedKernelManager
+from course.sandbox.warm_kernel import WarmKernelManager
 
 from hostile_cases import FOLDER, NAME, Q1, inject, write
 from hostile_kit import generated, graded_notebook_text  # noqa: F401 (the module's scratch course)
@@ -56,7 +57,7 @@ class Client(NotebookClient):
 def client(code: str, c: Config | None = None, folder: Path | None = None, timeout: int = 60):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(textwrap.dedent(code))])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return Client(nb, kernel_manager_class=warm.WarmKernelManager, timeout=timeout,
+    return Client(nb, kernel_manager_class=WarmKernelManager, timeout=timeout,
                   allow_errors=True, config=c or Config(),
                   resources={"metadata": {"path": str(folder)}} if folder else {})
 
@@ -307,7 +308,7 @@ def test_with_the_sockets_in_a_host_folder_kernels_start_cold():
     assert warm.unavailable(Limits(), Protections(private_sockets=False))
     assert SafeExecute(config=config("private_sockets")).kernel_manager_class is \
         SandboxedKernelManager
-    assert SafeExecute().kernel_manager_class is warm.WarmKernelManager
+    assert SafeExecute().kernel_manager_class is WarmKernelManager
     c = Config()
     c.SafeExecute.warm_start = False
     assert SafeExecute(config=c).kernel_manager_class is SandboxedKernelManager
