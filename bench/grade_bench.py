@@ -1,30 +1,39 @@
 """Benchmark: stock nbgrader autograde (serial, minimal config) against course grade --jobs N.
 
-Both grade the same N fictional honest submissions of Module 1, in the same run, on this machine.
-It prints both wall times, the ratio, the scores' agreement, and the seconds per notebook of
-course grade's workers against a floor: a bare kernel start plus the notebook's own execution,
-measured here too. Speed is judged by these printed ratios, never by timed tests.
+Both grade the same N fictional honest submissions of Module 1, in the same run, on this machine,
+and their scores must be identical (as must those of `nbgrader autograde` with the course's
+config, timed too: it grades in warm kernels as course grade does, one notebook at a time). It
+prints the wall times and the ratio; where one submission's time goes in course grade (sandbox,
+kernel start, imports, the learner's cells, nbgrader's own steps, merging); and the seconds per
+notebook and worker against two floors measured here too: a cold kernel started and the notebook
+run in it, and the learner's cells alone in a kernel already started with the course's imports
+done. Speed is judged by these printed figures, never by timed tests.
 
 With --dask it also grades them on a Dask cluster on this machine (`dask scheduler` and --jobs
 workers of one thread, started by the bench with Dask's own commands and stopped after), so the
 cost of distribution (packing, sending, unpacking, Dask's own bookkeeping) is printed beside
 `course grade --jobs N`; the cluster's start is timed apart.
 
-    .venv/bin/python bench/grade_bench.py [--students 20] [--jobs 2] [--dask]
+    .venv/bin/python bench/grade_bench.py [--students 24] [--jobs 2] [--dask]
+    .venv/bin/python bench/grade_bench.py --long 1000   # course grade alone: flat time, memory
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import random
+import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,12 +44,19 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course import class_grader, content, demo, keys, notebooks  # noqa: E402
+from course import class_grader, content, demo, keys, notebooks, timings  # noqa: E402
 from course import submissions as subs  # noqa: E402
-from course.build import nbgrader, scratch_course  # noqa: E402
+from course.build import nbgrader, scratch_course, scripts_first  # noqa: E402
 from course.gradebook import db_url, scores  # noqa: E402
 
-FOLDER = "m1_first_contact"
+FOLDER, NAME = "m1_first_contact", "first_contact"
+#: The rows of one submission's breakdown: (label, the timing parts it adds up).
+BREAKDOWN = [("sandbox: made and torn down", ("sandbox",)),
+             ("kernel start, until it answers", ("kernel start",)),
+             ("imports (the notebook's import cells)", ("imports",)),
+             ("the learner's other cells", ("cells",)),
+             ("nbgrader's own steps (and the worker's)", ("nbgrader",)),
+             ("merging into the gradebook (parent)", ("merging",))]
 
 
 def prepare(base: Path, students: int) -> None:
@@ -53,21 +69,68 @@ def prepare(base: Path, students: int) -> None:
     profiles = list(demo.PROFILES.values())
     for n in range(students):
         nb, clicks = demo.simulate(module_keys, release, profiles[n % len(profiles)], rng)
-        subs.write_submission(base / "submitted", f"learner{n:03d}", FOLDER, "first_contact",
-                              nb, clicks)
+        subs.write_submission(base / "submitted", f"learner{n:04d}", FOLDER, NAME, nb, clicks)
 
 
-def floor_seconds(base: Path, runs: int = 3) -> float:
-    """A bare kernel start plus executing one answered notebook, no grading around it."""
-    folder = base / "submitted" / "learner000" / FOLDER
+def learner(base: Path, n: int):
+    folder = base / "submitted" / f"learner{n:04d}" / FOLDER
+    return folder, nbformat.read(str(folder / f"{NAME}.ipynb"), as_version=4)
+
+
+def cold_floor(base: Path, runs: int = 3) -> float:
+    """A bare kernel started (no sandbox) and one learner's notebook run in it, nothing else."""
     times = []
-    for _ in range(runs):
-        nb = nbformat.read(str(folder / "first_contact.ipynb"), as_version=4)
+    for n in range(runs):
+        folder, nb = learner(base, n)
         start = time.perf_counter()
         NotebookClient(nb, kernel_name="python3", timeout=120,
                        resources={"metadata": {"path": str(folder)}}).execute()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def warm_floor(base: Path, runs: int = 3) -> float:
+    """The learner's cells alone, in a bare kernel already started, with the course's imports
+    (the notebook's import cells) already run in it: each run in a kernel of its own."""
+    times = []
+    for n in range(runs):
+        folder, nb = learner(base, n)
+        client = NotebookClient(nb, kernel_name="python3", timeout=120,
+                                resources={"metadata": {"path": str(folder)}})
+        code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        with client.setup_kernel():
+            for index, cell in code:
+                if timings.only_imports(cell.source):
+                    client.execute_cell(cell, index)
+            start = time.perf_counter()
+            for index, cell in code:
+                if not timings.only_imports(cell.source):
+                    client.execute_cell(cell, index)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_course_grade(course: Path, jobs: int):
+    start = time.perf_counter()
+    summary = class_grader.grade(course, [FOLDER], jobs=jobs, force=True, progress=False)
+    seconds = time.perf_counter() - start
+    if not summary.ok:
+        sys.exit(class_grader.report(summary))
+    return summary, seconds
+
+
+def breakdown(summary) -> list[tuple[str, float, float, float]]:
+    """(label, median, lowest, highest seconds) of each part, over the graded submissions."""
+    rows = []
+    for label, parts in BREAKDOWN:
+        values = [sum(t.get(p, 0.0) for p in parts) for t in summary.timings]
+        rows.append((label, statistics.median(values), min(values), max(values)))
+    return rows
+
+
+def machine() -> str:
+    return (f"{datetime.date.today().isoformat()}, {platform.node()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
 
 
 @contextmanager
@@ -101,67 +164,200 @@ def dask_cluster(folder: Path, workers: int):
             proc.wait(timeout=30)
 
 
+def on_dask(tmp: Path, base: Path, students: int, jobs: int, ours_s: float, ours: dict) -> None:
+    """The same submissions graded on a local Dask cluster of ``jobs`` workers."""
+    course = tmp / "dask"
+    shutil.copytree(base, course)
+    with dask_cluster(tmp, jobs) as (address, start_s):
+        start = time.perf_counter()
+        summary = class_grader.grade(course, [FOLDER], force=True, progress=False,
+                                     scheduler=address)
+        dask_s = time.perf_counter() - start
+    if not summary.ok:
+        sys.exit(class_grader.report(summary))
+    got = {s: v["auto"] for s, v in scores(db_url(course), FOLDER).items()}
+    print(f"course grade on Dask, {jobs} local workers:    {dask_s:7.1f} s  "
+          f"(the cluster started in {start_s:.1f} s, not counted)")
+    print(f"cost of distribution (Dask / --jobs {jobs}):     {dask_s / ours_s:7.2f}x  "
+          f"= {(dask_s - ours_s) / students:+.2f} s per submission")
+    print(f"scores identical on Dask:                    {got == ours}  ({len(got)} learners)")
+    if got != ours:
+        sys.exit("scores differ between course grade here and on Dask")
+
+
+def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
+    base = tmp / "base"
+    base.mkdir()
+    prepare(base, students)
+
+    stock = tmp / "stock"
+    shutil.copytree(base, stock)
+    (stock / "nbgrader_config.py").write_text("c = get_config()\n")  # stock nbgrader
+    start = time.perf_counter()
+    nbgrader(stock, "autograde", FOLDER, "--force")
+    stock_s = time.perf_counter() - start
+
+    ours = tmp / "ours"
+    shutil.copytree(base, ours)
+    summary, ours_s = run_course_grade(ours, jobs)
+
+    serial = tmp / "serial"   # nbgrader's own command with the course's config: warm kernels too
+    shutil.copytree(base, serial)
+    start = time.perf_counter()
+    nbgrader(serial, "autograde", FOLDER, "--force")
+    serial_s = time.perf_counter() - start
+
+    cold, warm = cold_floor(base), warm_floor(base)
+    a = {s: v["auto"] for s, v in scores(db_url(stock), FOLDER).items()}
+    b = {s: v["auto"] for s, v in scores(db_url(ours), FOLDER).items()}
+    c = {s: v["auto"] for s, v in scores(db_url(serial), FOLDER).items()}
+    per_notebook = ours_s * jobs / students
+    print(f"{machine()}")
+    print(f"submissions: {students}  (Module 1, fictional learners)")
+    print(f"stock nbgrader autograde, serial, no sandbox: {stock_s:7.1f} s")
+    print(f"course grade --jobs {jobs}, sandboxed:          {ours_s:7.1f} s")
+    print(f"ratio (stock / course grade):                {stock_s / ours_s:7.2f}x  (target >= 3x)")
+    print(f"nbgrader autograde, course config, serial:   {serial_s:7.1f} s  "
+          f"({stock_s / serial_s:.2f}x stock)")
+    print(f"scores identical:                            {a == b == c}  ({len(a)} learners, "
+          "all three)")
+    print("one submission in course grade, seconds (median, lowest, highest over the run):")
+    for label, median, low, high in breakdown(summary):
+        print(f"  {label:<42} {median:6.3f}  ({low:.3f} to {high:.3f})")
+    print(f"course grade, per notebook and worker:       {per_notebook:7.2f} s")
+    print(f"  floor, cold kernel + notebook:             {cold:7.2f} s  "
+          f"-> {per_notebook / cold:.2f}x the floor")
+    print(f"  floor, learner's cells in a warm kernel:   {warm:7.2f} s  "
+          f"-> {per_notebook / warm:.2f}x the floor  (target <= 1.3x)")
+    if not a == b == c:
+        sys.exit("scores differ between stock nbgrader and the course's graders")
+    if dask:
+        on_dask(tmp, base, students, jobs, ours_s, b)
+
+
+# ---------------------------------------------------------------- the long run
+def _status(pid: int) -> dict:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return {k: int(v) // 1024 for k, v in re.findall(r"^(VmHWM|VmRSS):\s+(\d+) kB", text, re.M)}
+
+
+def _argv(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _role(pid: int, me: int) -> str | None:
+    """What a process of this run is: the grader (parent), a worker, or the warm process; None
+    for the rest (the students' kernels, bubblewrap, the pool's fork server). A fork keeps its
+    parent's command line, so they are told apart by their parents'."""
+    if pid == me:
+        return "parent"
+    argv, parent = _argv(pid), _argv(_parent(pid))
+    if argv[1:3] == ["-m", "course.sandbox.zygote"]:
+        return None if parent[1:3] == argv[1:3] else "warm process"   # else a kernel's setup
+    if any("multiprocessing.forkserver" in a for a in argv):
+        return "worker" if any("multiprocessing.forkserver" in a for a in parent) else None
+    return None
+
+
+def _descendants(root: int) -> list[int]:
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                pending += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+class MemorySampler(threading.Thread):
+    """Every half second: the resident memory (VmRSS) of the grader's processes by role, and each
+    one's peak (VmHWM, the process's own; getrusage would count a forked parent's pages)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.me = os.getpid()
+        self.peak: dict = {}        # role -> largest VmHWM of a process in that role (MB)
+        self.rss: list = []         # (time.monotonic(), {role: largest VmRSS (MB)})
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            now = {}
+            for pid in _descendants(self.me):
+                role = _role(pid, self.me)
+                status = _status(pid) if role else {}
+                if status:
+                    self.peak[role] = max(self.peak.get(role, 0), status["VmHWM"])
+                    now[role] = max(now.get(role, 0), status["VmRSS"])
+            self.rss.append((time.monotonic(), now))
+
+    def rss_at(self, moment: float) -> dict:
+        before = [rss for at, rss in self.rss if at <= moment]
+        return before[-1] if before else {}
+
+
+def long_run(tmp: Path, students: int, jobs: int) -> None:
+    base = tmp / "long"
+    base.mkdir()
+    prepare(base, students)
+    sampler = MemorySampler()
+    sampler.start()
+    began = time.monotonic()
+    summary, seconds = run_course_grade(base, jobs)
+    sampler.stop.set()
+    sampler.join()
+    merged = [t["merged at"] for t in summary.timings]
+    # Each hundred from the merge before its first: the start-up, before the first merge, is
+    # printed apart (it is paid once, not per hundred).
+    first, last = merged[100] - merged[0], merged[-1] - merged[-101]
+    print(f"{machine()}")
+    print(f"{students} submissions, course grade --jobs {jobs}: {seconds:.0f} s "
+          f"(the first merged {merged[0] - began:.1f} s after the start)")
+    print(f"first hundred graded in {first:.1f} s; last hundred in {last:.1f} s "
+          f"({(last - first) / first:+.1%}; target within 10%)")
+    print("resident memory (MB), largest process of each role, when the first hundred were "
+          "graded and at the end:")
+    early, late = sampler.rss_at(merged[99]), sampler.rss_at(merged[-1])
+    for role in ("parent", "worker", "warm process"):
+        print(f"  {role:<13} {early.get(role, 0):6d} -> {late.get(role, 0):6d}")
+    print("peak memory (VmHWM, MB) of the grader's processes: " + ", ".join(
+        f"{role} {mb}" for role, mb in sorted(sampler.peak.items())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--students", type=int, default=24)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--dask", action="store_true",
                         help="also grade on a local Dask cluster of --jobs workers")
+    parser.add_argument("--long", type=int, default=0, metavar="N",
+                        help="instead: course grade alone on N generated submissions (at least "
+                             "200): the time of the first and last hundred, and memory")
     args = parser.parse_args()
+    scripts_first(os.environ)
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        prepare(base, args.students)
-
-        stock = Path(tmp) / "stock"
-        shutil.copytree(base, stock)
-        (stock / "nbgrader_config.py").write_text("c = get_config()\n")  # stock nbgrader
-        start = time.perf_counter()
-        nbgrader(stock, "autograde", FOLDER, "--force")
-        stock_s = time.perf_counter() - start
-
-        ours = Path(tmp) / "ours"
-        shutil.copytree(base, ours)
-        start = time.perf_counter()
-        summary = class_grader.grade(ours, [FOLDER], jobs=args.jobs, force=True, progress=False)
-        ours_s = time.perf_counter() - start
-        if not summary.ok:
-            sys.exit(class_grader.report(summary))
-
-        if args.dask:
-            on_dask = Path(tmp) / "dask"
-            shutil.copytree(base, on_dask)
-            with dask_cluster(Path(tmp), args.jobs) as (address, dask_start_s):
-                start = time.perf_counter()
-                summary = class_grader.grade(on_dask, [FOLDER], force=True, progress=False,
-                                             scheduler=address)
-                dask_s = time.perf_counter() - start
-            if not summary.ok:
-                sys.exit(class_grader.report(summary))
-
-        floor = floor_seconds(base)
-        a = {s: v["auto"] for s, v in scores(db_url(stock), FOLDER).items()}
-        b = {s: v["auto"] for s, v in scores(db_url(ours), FOLDER).items()}
-        per_notebook = ours_s * args.jobs / args.students
-        print(f"submissions: {args.students}  (Module 1, fictional learners)")
-        print(f"stock nbgrader autograde, serial, no sandbox: {stock_s:7.1f} s")
-        print(f"course grade --jobs {args.jobs}, sandboxed:          {ours_s:7.1f} s")
-        print(f"ratio (stock / course grade):                {stock_s / ours_s:7.2f}x  (target >= 1.7x)")
-        print(f"scores identical:                            {a == b}  ({len(a)} learners)")
-        print(f"floor, bare kernel + notebook execution:     {floor:7.2f} s per notebook")
-        print(f"course grade, per notebook per worker:       {per_notebook:7.2f} s "
-              f"= {per_notebook / floor:.2f}x the floor  (target <= 1.5x)")
-        if args.dask:
-            c = {s: v["auto"] for s, v in scores(db_url(on_dask), FOLDER).items()}
-            print(f"course grade on Dask, {args.jobs} local workers:    {dask_s:7.1f} s  "
-                  f"(the cluster started in {dask_start_s:.1f} s, not counted)")
-            print(f"cost of distribution (Dask / --jobs {args.jobs}):     {dask_s / ours_s:7.2f}x  "
-                  f"= {(dask_s - ours_s) / args.students:+.2f} s per submission")
-            print(f"scores identical on Dask:                    {c == b}  ({len(c)} learners)")
-            if c != b:
-                sys.exit("scores differ between course grade here and on Dask")
-        if a != b:
-            sys.exit("scores differ between stock nbgrader and course grade")
+        if args.long:
+            if args.long < 200:
+                parser.error("--long needs at least 200 submissions (two hundreds to compare)")
+            long_run(Path(tmp), args.long, args.jobs)
+        else:
+            compare(Path(tmp), args.students, args.jobs, args.dask)
 
 
 if __name__ == "__main__":

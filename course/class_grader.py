@@ -3,8 +3,10 @@
 Each submission is autograded by nbgrader's own Autograde converter with the course's config (so
 through the mirror of its regular files, ``course.safe_autograde``, and with the sandbox and
 out-of-kernel verdicts of ``SafeExecute``), in a worker process whose scratch course holds only
-its output and a gradebook with the assignment's definition (no source/, no other student). The
-parent process is the only writer to the real gradebook: it merges each result as it arrives, so
+its output, with a gradebook reset to the assignment's definition for each submission (no source/,
+no other student). The workers' kernels are forks of one warm process the parent starts
+(``course.sandbox.warm.shared``). The parent process is the only writer to the real gradebook: it
+merges each result as it arrives, so
 SQLite never sees two writers ("database is locked" cannot happen) and a grade is never lost. One
 failing submission never stops the others, nor does a worker process that dies (killed, out of
 memory): only the submissions it held are graded again, and one that kills its worker even when
@@ -27,9 +29,9 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
@@ -37,11 +39,11 @@ from tqdm import tqdm
 from traitlets import Unicode
 from traitlets.config import Configurable
 
-from course import course_config
+from course import course_config, nbgrader_speed, timings
 from course import gradebook as gbk
 from course import safe_autograde
 from course.build import scripts_first
-from course.sandbox import cgroup
+from course.sandbox import cgroup, warm
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
 
@@ -88,6 +90,9 @@ class Summary:
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)   # (student, assignment, reason)
     seconds: float = 0.0
+    #: per graded submission, in the order they were merged: where its time went (seconds) and
+    #: when it was merged (time.monotonic()); see course.timings
+    timings: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -216,20 +221,23 @@ def grade_in_scratch(config, submitted: Path, source: Path, template: str, task:
 
     # nbgrader_config.py does this where it runs; a cluster's worker gets the loaded config only.
     safe_autograde.install()
+    started = time.perf_counter()
+    timings.RECENT.clear()
     scratch = Path(tempfile.mkdtemp(prefix=f"course-grade-{task.student[:40]}-",
                                     dir=scratch_parent))
     try:
         course = scratch / "course"
         course.mkdir()
-        (scratch / "db").mkdir()
-        db = scratch / "db" / "gradebook.db"
-        db.write_bytes(Path(template).read_bytes())
+        # This worker's gradebook, a copy of the assignment's definition, reset for each
+        # submission (beside the template, whose folder the caller removes).
+        db = Path(template).with_name(f"worker-{os.getpid()}.db")
+        db_url = nbgrader_speed.scratch_copy(template, db)
         # The submission is read from where it is (through the mirror of its regular files);
         # only the output and this gradebook copy live in the scratch course.
         config.CourseDirectory.root = str(course)
         config.CourseDirectory.submitted_directory = str(submitted)
         config.CourseDirectory.source_directory = str(source)
-        config.CourseDirectory.db_url = f"sqlite:///{db}"
+        config.CourseDirectory.db_url = db_url
         config.CourseDirectory.assignment_id = task.assignment
         config.CourseDirectory.student_id = task.student
         coursedir = CourseDirectory(config=config)
@@ -246,7 +254,9 @@ def grade_in_scratch(config, submitted: Path, source: Path, template: str, task:
             converter.log.removeHandler(errors)
         with gbk.open_gradebook(coursedir.db_url, coursedir.course_id) as gb:
             record = gbk.submission_record(gb, task.assignment, task.student)
-        return {"task": task, "record": record, "scratch": str(scratch),
+        timing = {part: sum(t[part] for t in timings.RECENT) for part in timings.PARTS}
+        timing["nbgrader"] = time.perf_counter() - started - sum(timing.values())
+        return {"task": task, "record": record, "scratch": str(scratch), "timing": timing,
                 "output": str(course / "autograded" / task.student / task.assignment)}
     except Exception as err:  # anything at all: report it, never take the run down
         return {"task": task, "error": f"{type(err).__name__}: {err}", "scratch": str(scratch)}
@@ -317,6 +327,7 @@ class _ErrorCollector(logging.Handler):
 # ---------------------------------------------------------------- parent side
 def make_template(url: str, course: str | None, assignments: set, folder: Path) -> str:
     path = folder / "template.db"
+    nbgrader_speed.unsynced(f"sqlite:///{path}")   # read once per submission, then deleted
     with gbk.open_gradebook(url, course) as src, \
             gbk.open_gradebook(f"sqlite:///{path}", src.course_id) as dst:
         for assignment in sorted(assignments):
@@ -343,6 +354,9 @@ DIED = ("the grading process died while grading this submission (it was killed, 
         "memory), twice, the second time grading it alone; nothing was recorded for it")
 #: Pools that break before any task starts, in a row, before the rest is given up.
 MAX_FRUITLESS_BREAKS = 3
+#: What every worker imports to grade (the fork server imports it once, before they fork).
+WORKER_IMPORTS = ["__main__", "course.class_grader", "course.nbgrader_ext", "course.safe_execute",
+                  "nbgrader.converters"]
 
 
 class Recorder:
@@ -358,8 +372,12 @@ class Recorder:
             if "error" in result:
                 self.failed(task, result["error"])
             else:
+                merging = time.perf_counter()
                 install(self.cfg, result)
                 self.summary.graded.append(task)
+                self.summary.timings.append({**result.get("timing", {}), "merging":
+                                             time.perf_counter() - merging,
+                                             "merged at": time.monotonic()})
                 self.bar.update()
         except Exception as err:  # a merge problem is reported, never fatal to the run
             self.failed(task, f"could not record the grade: {err}")
@@ -379,9 +397,10 @@ class _Run(Recorder):
     go to a fresh pool; those started are graded again alone, and one that kills its worker even
     then is recorded as failed with the reason, so the rest of the class is graded."""
 
-    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar):
+    def __init__(self, cfg, template: str, tmp: Path, summary: Summary, bar, warm_process=None):
         super().__init__(cfg, summary, bar)
         self.template = template
+        self.warm_process = warm_process   # the workers' shared warm process (warm.shared)
         self.started = tmp / "started"
         self.started.mkdir()
 
@@ -410,9 +429,12 @@ class _Run(Recorder):
     def _pool(self, queue: list, jobs: int) -> list:
         """Grade ``queue`` ((number, task) pairs) in a fresh pool; those its breaking cost."""
         broken = []
-        # forkserver: workers start clean (no inherited gradebook connections) and stay warm.
+        # forkserver: workers start clean (no inherited gradebook connections) and stay warm;
+        # they fork from a server that has imported the grading code once for all of them.
+        handoff = self.warm_process() if self.warm_process else None
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
-                                 mp_context=get_context("forkserver")) as pool:
+                                 mp_context=_fork_server(), initializer=warm.adopt if handoff
+                                 else None, initargs=handoff or ()) as pool:
             futures = {}
             for n, task in queue:
                 try:
@@ -436,6 +458,15 @@ class _Run(Recorder):
         return broken
 
 
+def _fork_server():
+    """The pool's context: workers fork from a server that has imported the grading code once
+    for all of them (started early, it imports while the parent prepares)."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(WORKER_IMPORTS)
+    forkserver.ensure_running()
+    return context
+
+
 def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
           force: bool = False, progress: bool = True, scheduler: str | None = None) -> Summary:
     """Grade the course at ``root``: in local processes (``jobs`` of them), or on the Dask
@@ -451,33 +482,37 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
         summary.seconds = time.monotonic() - started
         return summary
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
-            tqdm(total=len(tasks), disable=not progress, unit="submission",
-                 desc="Grading") as bar:
-        template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
-                                 Path(tmp))
-        if address:
-            try:  # only here: plain `course grade` needs no Dask
-                from course import cluster_grading
-            except ImportError as err:
-                raise ClusterError(f"grading on a Dask cluster needs Dask's distributed package "
-                                   f"({err}); install the course with its `cluster` extra "
-                                   "(pip install '.[cluster]')") from None
-            cluster_grading.grade(cfg, template, tasks, address, Recorder(cfg, summary, bar),
-                                  Path(tmp))
-        else:
-            try:
-                _Run(cfg, template, Path(tmp), summary, bar).grade(tasks, jobs)
-            except OSError as err:
-                if "AF_UNIX path too long" not in str(err):
-                    raise
-                raise GradingError(
-                    f"the worker pool's socket does not fit in the temp folder {tmp} (Unix "
-                    "socket paths stop at 108 bytes); set TMPDIR to a shorter folder, such as "
-                    "/tmp, and run again") from None
-            remove_tree(Path(tmp) / "started")
-            # A worker that died took its sandbox's cgroup clean-up with it.
-            cgroup.sweep_orphans()
+    local = not address
+    try:
+        if local:   # started early: it imports the grading code while the parent prepares
+            _fork_server()
+        with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
+                tqdm(total=len(tasks), disable=not progress, unit="submission",
+                     desc="Grading") as bar, \
+                (warm.shared(cfg.config) if local else nullcontext()) as warm_process:
+            template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
+                                     Path(tmp))
+            if local:
+                _Run(cfg, template, Path(tmp), summary, bar, warm_process).grade(tasks, jobs)
+                remove_tree(Path(tmp) / "started")
+            else:
+                try:  # only here: plain `course grade` needs no Dask
+                    from course import cluster_grading
+                except ImportError as err:
+                    raise ClusterError(f"grading on a Dask cluster needs Dask's distributed "
+                                       f"package ({err}); install the course with its `cluster` "
+                                       "extra (pip install '.[cluster]')") from None
+                cluster_grading.grade(cfg, template, tasks, address,
+                                      Recorder(cfg, summary, bar), Path(tmp))
+    except OSError as err:
+        if "AF_UNIX path too long" not in str(err):
+            raise
+        raise GradingError(
+            f"the worker pool's socket does not fit in the temp folder {tempfile.gettempdir()} "
+            "(Unix socket paths stop at 108 bytes); set TMPDIR to a shorter folder, such as "
+            "/tmp, and run again") from None
+    if local:   # a worker that died took its sandbox's cgroup clean-up with it
+        cgroup.sweep_orphans()
     summary.seconds = time.monotonic() - started
     return summary
 

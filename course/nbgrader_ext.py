@@ -255,13 +255,18 @@ def configure(c, root: str | os.PathLike | None = None) -> None:
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import Execute, OverwriteCells
 
-    from course import content, safe_autograde
+    from course import content, nbgrader_speed, safe_autograde
     from course.inert_views import InertViews
     from course.safe_execute import SafeExecute
 
     # Every submission is read through a copy of its regular files (links, pipes and devices are
     # never opened); this wires it into nbgrader's Autograde class for every way of grading.
     safe_autograde.install()
+    # Work nbgrader repeats for every notebook, done once (course.nbgrader_speed says what).
+    nbgrader_speed.install()
+    # Validate the notebook once, after the last preprocessor, not after each of the fourteen:
+    # an invalid notebook still stops its own grading, with the same error.
+    c.Exporter.optimistic_validation = True
     # nbgrader 0.9 adds a new submission's rows in an order SQLAlchemy 2 warns about on every
     # first autograde; the rows are saved correctly, so the warning only hides real messages.
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")

@@ -38,6 +38,10 @@ class Protections(Configurable):
     sandboxed_workers = Bool(True, help=(
         "On a Dask cluster, a worker that cannot make the sandbox refuses to grade, whatever "
         "COURSE_ALLOW_UNSANDBOXED says on it.")).tag(config=True)
+    fresh_namespaces = Bool(True, help=(
+        "Each warm kernel (forked from the process that has the kernels' imports done) makes new "
+        "namespaces and fresh file systems of its own before any student code runs, so nothing "
+        "passes from one student's kernel to the next.")).tag(config=True)
     inert_views = Bool(True, help=(
         "Graded notebooks keep no student HTML or script, so nothing a student wrote runs in a "
         "grader's browser. (The second layer, sanitising every HTML page made from a notebook, is "

@@ -27,8 +27,12 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from course import sandbox, verdicts
+from course import sandbox, timings, verdicts
+from course.protections import Protections
+from course.sandbox import warm
+from course.sandbox.bwrap import Limits
 from course.sandbox.kernel import SandboxedKernelManager
+from course.sandbox.warm_kernel import WarmKernelManager
 
 UNSANDBOXED_ENV = "COURSE_ALLOW_UNSANDBOXED"
 
@@ -53,23 +57,45 @@ class SafeExecute(Execute):
         "Output characters the grader reads from one notebook before it stops the kernel: past "
         "this, a flood would only cost the grader time.")).tag(config=True)
     notebook_deadline = Integer(600, help="Seconds one notebook may take in all.").tag(config=True)
+    warm_start = Bool(True, help=(
+        "Fork each kernel from a warm process that has already imported what every kernel "
+        "imports, each in a fresh sandbox of its own (course.sandbox.warm). False starts every "
+        "kernel cold: as safe, and about a second slower per notebook.")).tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Decided after configuration is loaded; nbgrader's Execute would otherwise force its own
         # kernel manager through a keyword argument, which is why this is a subclass at all.
         self.sandboxed = self._sandbox_decision()
-        self.kernel_manager_class = SandboxedKernelManager if self.sandboxed else AsyncKernelManager
+        self.kernel_manager_class = self._kernel_manager()
         # A kernel stuck in a loop that ignores interrupts must not delay the end of grading.
         self.shutdown_kernel = "immediate"
+
+    def _kernel_manager(self):
+        if not self.sandboxed:
+            return AsyncKernelManager
+        if self._cold_because is None:
+            return WarmKernelManager
+        if self.warm_start and self._cold_because not in SafeExecute._said:
+            SafeExecute._said.add(self._cold_because)
+            self.log.warning("Each kernel starts cold (as safe, slower): %s", self._cold_because)
+        return SandboxedKernelManager
+
+    _said: set = set()
 
     def _sandbox_decision(self) -> bool:
         if not self.use_sandbox:
             warnings.warn("GRADING WITHOUT A SANDBOX (SafeExecute.use_sandbox = False): student code "
                           "runs with your rights and can read and change your files.", stacklevel=2)
             return False
+        self._cold_because = warm.unavailable(Limits.from_config(self.config),
+                                              Protections(config=self.config)) \
+            if self.warm_start else "c.SafeExecute.warm_start is False"
         try:
-            sandbox.probe()
+            # A warm process running in its sandbox, with the grader's own package imported
+            # there, has passed what the probe checks; cold kernels are probed first.
+            if self._cold_because is not None:
+                sandbox.probe()
             return True
         except sandbox.SandboxUnavailable as err:
             opted_out = os.environ.get(UNSANDBOXED_ENV) == "1" or not self.require_sandbox
@@ -98,20 +124,42 @@ class SafeExecute(Execute):
         self._stopped = None
         self._started = time.monotonic()
         self._total_output = 0
+        self._timing = timings.new()
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
             self._judge_all(nb)
         return nb, resources
 
+    async def async_start_new_kernel(self, **kwargs):
+        started = time.perf_counter()
+        try:
+            await super().async_start_new_kernel(**kwargs)
+        finally:
+            timings.since(self._timing, "kernel start", started)
+            sandbox_seconds = getattr(self.km, "sandbox_seconds", 0.0)
+            self._timing["kernel start"] -= sandbox_seconds
+            self._timing["sandbox"] += sandbox_seconds
+
     async def async_start_new_kernel_client(self):
+        started = time.perf_counter()
         kc = await super().async_start_new_kernel_client()
         if hasattr(self.km, "watch"):
             self.km.watch(kc)
+        timings.since(self._timing, "kernel start", started)
         return kc
 
-    # nbclient's synchronous name is bound to its own coroutine, not to an override.
+    async def _async_cleanup_kernel(self):
+        started = time.perf_counter()
+        try:
+            await super()._async_cleanup_kernel()
+        finally:
+            timings.since(self._timing, "sandbox", started)
+
+    # nbclient's synchronous names are bound to its own coroutines, not to overrides.
+    start_new_kernel = run_sync(async_start_new_kernel)
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
 
     def _sandbox_trouble(self) -> str | None:
         trouble = getattr(self.km, "trouble", None)
@@ -129,8 +177,13 @@ class SafeExecute(Execute):
             return cell, resources
         self._cell_output = 0
         self._cell_truncated = False
+        started = time.perf_counter()
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            try:
+                cell, resources = super().preprocess_cell(cell, resources, index)
+            finally:
+                timings.since(self._timing, "imports" if timings.only_imports(cell.source)
+                              else "cells", started)
             if self._stopped:  # a timeout, noted by on_cell_executed: later cells say why
                 return cell, resources
             self._stopped = self._sandbox_trouble()

@@ -102,15 +102,19 @@ def _mb(n: int) -> str:
     return str(n << 20)
 
 
-def command(inner: list[str], submission: Path, limits: Limits,
+def command(inner: list[str], submission: Path | None, limits: Limits,
             protections: Protections | None = None, *, runtime: Path | None = None,
             connection: Path | None = None, info_fd: bool = False,
-            seccomp_fd: bool = False) -> list[str]:
+            seccomp_fd: bool = False, zygote: bool = False) -> list[str]:
     """bwrap argv running ``inner`` with ``submission`` visible read-only.
 
     ``connection`` is the kernel's connection file (bound read-only at CONNECTION). With the
     private_sockets protection the kernel's sockets go on a small tmpfs at SOCKETS; without it (a
     control only), the host folder ``runtime`` is bound read-write, as it once was.
+
+    ``zygote`` makes the warm start process's sandbox (``course.sandbox.zygote``): no submission,
+    and the capabilities it needs, in its own user namespace, to give each kernel it forks new
+    namespaces of its own (each kernel then drops every capability and forbids any more).
     """
     protections = protections or Protections()
     bwrap = shutil.which("bwrap")
@@ -119,8 +123,9 @@ def command(inner: list[str], submission: Path, limits: Limits,
             "bubblewrap (bwrap) is not installed, so student code cannot be sandboxed. Install it "
             "(Debian/Ubuntu: apt-get install bubblewrap) or, knowing the risk, set "
             "COURSE_ALLOW_UNSANDBOXED=1.")
-    args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-            "--new-session", "--cap-drop", "ALL", *_system_binds()]
+    confine = ["--cap-add", "ALL"] if zygote else ["--disable-userns", "--cap-drop", "ALL"]
+    args = [bwrap, "--unshare-all", "--unshare-user", *confine, "--die-with-parent",
+            "--new-session", *_system_binds()]
     # The private /tmp first: the Python environment may itself live under /tmp (a course in a
     # scratch folder), and a later mount would hide it.
     args += ["--proc", "/proc", "--dev", "/dev", "--size", _mb(limits.tmp_mb), "--tmpfs", "/tmp"]
@@ -134,8 +139,9 @@ def command(inner: list[str], submission: Path, limits: Limits,
         env += ["--setenv", "PYTHONPATH", PACKAGE_ROOT]
     else:  # a control only: the package at its own path, found through the environment
         args += ["--ro-bind", str(package_dir()), str(package_dir())]
-    args += ["--size", _mb(limits.home_mb), "--tmpfs", HOME,
-             "--ro-bind", str(submission), SUBMISSION]
+    args += ["--size", _mb(limits.home_mb), "--tmpfs", HOME]
+    if submission is not None:
+        args += ["--ro-bind", str(submission), SUBMISSION]
     fonts = _font_cache()
     if fonts:
         args += ["--ro-bind", str(fonts), f"{MPLCONFIGDIR}/{fonts.name}"]

@@ -74,6 +74,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._dropped_at = 0.0
         self._stopped_because: str | None = None
         self._stop_requested: str | None = None
+        self.sandbox_seconds = 0.0   # making the sandbox, of the kernel's start (the benchmark's)
+        self.sockets = SOCKETS        # the folder, inside the sandbox, of the kernel's sockets
         if self.protections.bounded_messages:  # the manager's own control socket too
             self.context.setsockopt(zmq.MAXMSGSIZE, self.limits.message_mb << 20)
         self.transport = "ipc"
@@ -86,6 +88,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         # Interrupts go as messages: a signal would reach bubblewrap, not the kernel.
         self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        return self._sandboxed(kernel_cmd, kw)
+
+    def _sandboxed(self, kernel_cmd: list, kw: dict) -> tuple[list, dict]:
+        """The command that starts ``kernel_cmd`` in a fresh sandbox, and its keywords."""
         # Only the notebook's own folder is staged; with no folder given, the kernel gets nothing
         # (never the process's working directory, which is the course root when grading).
         folder = kw.pop("cwd", None)
@@ -107,7 +113,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         info = self.get_connection_info()
         info["key"] = info["key"].decode() if isinstance(info["key"], bytes) else info["key"]
         if self.protections.private_sockets:
-            info["ip"] = f"{SOCKETS}/k"
+            info["ip"] = f"{self.sockets}/k"
         path = self._runtime / "kernel.json"
         path.write_text(json.dumps(info))
         return path
@@ -125,8 +131,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         return self._cgroup.procs if self._cgroup else []
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        started = time.perf_counter()
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self._info = await self._read_info()
+        self.sandbox_seconds = time.perf_counter() - started   # bubblewrap made the sandbox
         if self.protections.private_sockets:
             await self._pin_sockets()
         if self.protections.shared_budget and self._cgroup is None:
@@ -153,7 +161,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _pin_sockets(self) -> None:
         """Hold each of the kernel's sockets open and point the client's links at them."""
-        root = f"/proc/{self._info['child-pid']}/root{SOCKETS}"
+        root = f"/proc/{self._info['child-pid']}/root{self.sockets}"
         ports = [self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port]
         deadline = time.monotonic() + STARTUP_SECONDS
         for port in ports:

@@ -1,0 +1,161 @@
+"""nbgrader without the work it repeats for every notebook, measured on Module 1 (bench/).
+
+- The metadata check: ``jsonschema.validate(instance, schema)`` checks the *schema* first, on every
+  call, and nbgrader calls it for every graded cell, twice per notebook. The schema is nbgrader's
+  own constant, so its validator is made once: the same validator class, the same answer, the
+  same (best-matching) error.
+- Engines: nbgrader opens its gradebook about a dozen times per graded notebook, and each open
+  makes a new SQLAlchemy engine, so every statement is compiled again. One engine per database
+  URL (a few kept, the oldest disposed) keeps SQLAlchemy's compiled-statement cache warm.
+- A new gradebook is stamped with nbgrader's newest schema revision, which nbgrader asks of the
+  ``alembic`` command, a Python start of its own (0.3 to 0.8 s here); Alembic's own API gives the
+  same revision in-process, asked once.
+- A scratch gradebook (``course grade``'s copy of the assignment's definition, never the
+  instructor's) is written without waiting for the disk after each of its forty-odd commits
+  (``unsynced``), and each worker resets one file of its own for every submission
+  (``scratch_copy``), so its engine, and SQLAlchemy's compiled statements, serve them all.
+
+``install()`` is called from ``course.nbgrader_ext.configure``, so ``nbgrader autograde`` with the
+course's config gets the first three as well.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections import OrderedDict
+
+import jsonschema
+
+#: Engines kept at once (course grade's worker opens its scratch gradebook and a few others).
+MAX_ENGINES = 4
+
+
+class _CachedJsonschema:
+    """What nbgrader's metadata validator uses of jsonschema, with one validator per schema."""
+
+    ValidationError = jsonschema.ValidationError
+
+    @staticmethod
+    @functools.lru_cache(maxsize=8)
+    def _validator(schema_text: str):
+        schema = json.loads(schema_text)
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        return cls(schema)
+
+    def validate(self, instance, schema) -> None:
+        """As ``jsonschema.validate``: raise the best-matching error, if any."""
+        validator = self._validator(json.dumps(schema, sort_keys=True))
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):
+        return getattr(jsonschema, name)
+
+
+class _Engines:
+    """``create_engine`` for nbgrader's Gradebook: one engine per URL, the last few kept."""
+
+    def __init__(self, create_engine):
+        self.create_engine = create_engine
+        self.engines: OrderedDict = OrderedDict()
+        self.unsynced: set = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, url, **kwargs):
+        key = (str(url), tuple(sorted(kwargs.items())))
+        with self.lock:
+            engine = self.engines.get(key)
+            if engine is None:
+                engine = self.create_engine(url, **kwargs)
+                if str(url) in self.unsynced:
+                    _without_syncing(engine)
+                self.engines[key] = engine
+                while len(self.engines) > MAX_ENGINES:
+                    self.engines.popitem(last=False)[1].dispose()
+            self.engines.move_to_end(key)
+            # nbgrader disposes the engine when it closes the gradebook: that only empties its
+            # pool of connections; the engine and its statement cache stay usable.
+            return engine
+
+    def release(self, url: str) -> None:
+        """Close the pooled connections to ``url``; its engine stays."""
+        with self.lock:
+            for key in [k for k in self.engines if k[0] == url]:
+                self.engines[key].dispose()
+
+    def forget(self, url: str) -> None:
+        with self.lock:
+            self.unsynced.discard(url)
+            for key in [k for k in self.engines if k[0] == url]:
+                self.engines.pop(key).dispose()
+
+
+def _without_syncing(engine) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA journal_mode = MEMORY")
+        cursor.close()
+
+
+@functools.lru_cache(maxsize=1)
+def alembic_head() -> str:
+    """nbgrader's ``get_alembic_version()``: the newest revision of its schema migrations."""
+    import os
+
+    import nbgrader
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location",
+                           os.path.join(os.path.dirname(nbgrader.__file__), "alembic"))
+    return ScriptDirectory.from_config(config).get_heads()[0]
+
+
+_engines: _Engines | None = None
+
+
+def install() -> None:
+    """Apply them to nbgrader in this process (idempotent)."""
+    global _engines
+    if _engines is None:
+        from nbgrader import api
+        from nbgrader.nbgraderformat import common
+        common.jsonschema = _CachedJsonschema()
+        _engines = _Engines(api.create_engine)
+        api.create_engine = _engines
+        api.get_alembic_version = alembic_head
+
+
+def unsynced(url: str) -> None:
+    """Write the gradebook at ``url`` without syncing; only for a copy that is thrown away, never
+    for a gradebook anyone keeps. (Before its engine is made.)"""
+    install()
+    _engines.unsynced.add(url)
+
+
+def scratch_copy(template, path) -> str:
+    """Reset the throw-away gradebook at ``path`` to a copy of ``template``; its URL. Used again
+    for the next submission, the same path keeps its engine."""
+    from pathlib import Path
+
+    url = f"sqlite:///{path}"
+    install()
+    _engines.release(url)   # no connection may see the file change under it
+    Path(path).write_bytes(Path(template).read_bytes())
+    _engines.unsynced.add(url)
+    return url
+
+
+def forget(url: str) -> None:
+    """Drop the engine of a gradebook that is about to be deleted."""
+    if _engines is not None:
+        _engines.forget(url)
