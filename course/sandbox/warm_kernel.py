@@ -15,6 +15,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Type
 
 from course.safe_files import Bounds, read_regular, scan
+from course.sandbox import bwrap
 from course.sandbox.bwrap import SOCKETS, Limits
 from course.sandbox.kernel import SandboxedKernelManager
 from course.sandbox.warm import Zygote, usable
@@ -116,6 +117,9 @@ class WarmKernelManager(SandboxedKernelManager):
         request = {"connection": self._connection, "argv": self._argv,
                    "isolate": self.protections.fresh_namespaces,
                    "capped_filesystems": self.protections.capped_filesystems,
+                   # A course (and its Python) in a folder under /tmp: the fresh /tmp keeps it.
+                   "keep_under_tmp": [str(p) for p in bwrap.python_paths()
+                                      if p.is_relative_to("/tmp")],
                    "sizes": {"home_mb": limits.home_mb, "tmp_mb": limits.tmp_mb,
                              "shm_mb": limits.shm_mb, "sockets_kb": limits.sockets_kb},
                    "limits": {"cpu": limits.cpu_seconds, "memory_mb": limits.memory_mb,

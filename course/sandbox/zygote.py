@@ -151,8 +151,16 @@ def _fresh_file_systems(request: dict) -> None:
               (SOCKETS, f"size={sizes['sockets_kb']}k,mode=0755")]
     if request["capped_filesystems"]:
         places.append(("/dev/shm", f"size={sizes['shm_mb']}m,mode=1777"))
+    # Held open across the new /tmp: the Python environment may itself live under /tmp.
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            for path in request.get("keep_under_tmp", []) if os.path.isdir(path)]
     for target, options in places:
         _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for path, fd in kept:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     if os.path.isdir("/dev/pts"):
         _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                "newinstance,ptmxmode=0666,mode=620")
