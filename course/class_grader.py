@@ -39,7 +39,7 @@ from tqdm import tqdm
 from traitlets import Unicode
 from traitlets.config import Configurable
 
-from course import course_config, nbgrader_speed, timings
+from course import autograde_on_cluster, course_config, nbgrader_speed, timings
 from course import gradebook as gbk
 from course import safe_autograde
 from course.build import scripts_first
@@ -63,10 +63,13 @@ class CourseGrade(Configurable):
 
 def scheduler_address(cfg: course_config.CourseConfig, given: str | None = None) -> str:
     """The scheduler to grade on: --scheduler, else the environment, else the config; or ""."""
-    for value in (given, os.environ.get(SCHEDULER_ENV)):
-        if value is not None and value.strip():
-            return value.strip()
-    return CourseGrade(config=cfg.config).scheduler.strip()
+    return (given or "").strip() or configured_scheduler(cfg.config)
+
+
+def configured_scheduler(config) -> str:
+    """The scheduler named by the environment, else by the nbgrader ``config``; or ""."""
+    return (os.environ.get(SCHEDULER_ENV, "").strip()
+            or CourseGrade(config=config).scheduler.strip())
 
 
 class GradingError(RuntimeError):
@@ -242,6 +245,7 @@ def grade_in_scratch(config, submitted: Path, source: Path, template: str, task:
         config.CourseDirectory.student_id = task.student
         coursedir = CourseDirectory(config=config)
         converter = Autograde(coursedir=coursedir, config=config)
+        autograde_on_cluster.grading_here(converter)
         converter.force, converter.create_student = True, True
         errors = _ErrorCollector()
         converter.log.addHandler(errors)

@@ -11,7 +11,9 @@ and every other omission becomes a note at the top of the graded notebook.
 
 ``install()`` (called from ``course.nbgrader_ext.configure``, so by nbgrader_config.py) wires this
 into nbgrader's ``Autograde`` class itself: the nbgrader command line, formgrader's Autograde
-button and ``course grade`` all grade through it. nbgrader offers no setting for where the
+button and ``course grade`` all grade through it (and, where the course names a Dask scheduler,
+the first two hand their submissions to the cluster as ``course grade`` does:
+``course.autograde_on_cluster``). nbgrader offers no setting for where the
 sanitising step reads from, so the class's ``start`` and ``_input_directory`` are wrapped.
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 
+from course import autograde_on_cluster
 from course.protections import Protections
 from course.safe_files import Bounds, copy_tree, not_a_folder, read_regular, remove_tree
 
@@ -158,6 +161,9 @@ def install() -> None:
     stock_input = Autograde._input_directory
 
     def start(self) -> None:
+        scheduler = autograde_on_cluster.scheduler_for(self)
+        if scheduler:   # graded on the workers, each in a scratch course that comes back here
+            return autograde_on_cluster.grade(self, scheduler)
         protections = Protections(config=self.config)
         protections.warn_if_any_off(self.log)
         if not protections.regular_files_only:

@@ -10,7 +10,8 @@ kills worker after worker is recorded as failed, and its neighbour is graded; a 
 make the sandbox refuses every task with the reason, even when told grading unsandboxed is fine
 (and, the control, grades unsandboxed with that protection off). The
 three ways of naming the scheduler are each used once: --scheduler, COURSE_DASK_SCHEDULER and
-c.CourseGrade.scheduler. At the end no process of the cluster is left, and no worker that lived
+c.CourseGrade.scheduler; named in the config, it serves `nbgrader autograde` and formgrader's
+Autograde button (nbgrader's API) as well. At the end no process of the cluster is left, and no worker that lived
 left anything in its temp folder.
 """
 
@@ -264,6 +265,83 @@ def test_the_client_alone_wrote_autograded_and_left_nothing(class_graded):
         assert (folder / class_grader.MARKER).is_file(), student
     assert not (remote / "autograded" / "link_keys_beside" / FOLDER / "notes.txt").exists()
     assert sorted((remote / ".tmp").iterdir()) == []
+
+
+# ---------------------------------------------------------------- nbgrader's own autograde
+#: formgrader's Autograde button: nbgrader's API, as the formgrader extension makes it.
+FORMGRADER_BUTTON = """
+import json, sys
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.auth import Authenticator
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+config = PyFileConfigLoader("nbgrader_config.py", path=".").load_config()
+api = NbGraderAPI(CourseDirectory(config=config), Authenticator(config=config), config=config)
+print(json.dumps(api.autograde(sys.argv[1], sys.argv[2])))
+"""
+
+
+def _finished_gradings(dask_scheduler) -> list[str]:
+    return [str(t[0]) for t in dask_scheduler.transition_log
+            if str(t[0]).startswith("course-grade-") and t[2] == "memory"]
+
+
+def finished_on(cluster: Cluster) -> set[str]:
+    """The keys of the grading tasks the cluster's scheduler has seen finish."""
+    with Client(cluster.address) as client:
+        return set(client.run_on_scheduler(_finished_gradings))
+
+
+def test_nbgrader_autograde_and_formgraders_button_grade_on_the_named_cluster(
+        cluster, make_course, generated, class_graded):  # noqa: F811
+    """With c.CourseGrade.scheduler in nbgrader_config.py, nbgrader's own command and
+    formgrader's Autograde button hand their submissions to the cluster (the scheduler ran one
+    task per submission) and score what the local `course grade` scored, the thief included."""
+    _, keys, release = generated
+    local_url = class_graded["local"][1]
+    course, url = make_course("nbgrader-own", f"c.CourseGrade.scheduler = {cluster.address!r}\n")
+    submitted = course / "submitted"
+    write(submitted / HONEST[0] / FOLDER, subs.typed(release, keys))
+    write(submitted / "partial" / FOLDER, subs.typed(release, {i: keys[i] for i in list(keys)[:3]}))
+    class_graded["cases"]["thief"].build(release, keys, submitted / "thief" / FOLDER)
+    write(submitted / "blank" / FOLDER, subs.typed(release, {}))
+    env = scripts_first(no_scheduler_env())
+
+    before = finished_on(cluster)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", FOLDER, "--force",
+                           "--student", "[pt]*"], cwd=course, env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"Grading on the Dask cluster at {cluster.address}" in proc.stderr, proc.stderr[-2000:]
+    assert len(finished_on(cluster) - before) == 2   # partial and thief, on the workers
+
+    before = finished_on(cluster)
+    for student in (HONEST[0], "blank"):
+        button = subprocess.run([sys.executable, "-c", FORMGRADER_BUTTON, FOLDER, student],
+                                cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+        assert button.returncode == 0, button.stderr[-3000:]
+        result = json.loads(button.stdout.strip().splitlines()[-1])
+        assert result["success"], result
+        assert f"Graded {student}'s {FOLDER} on the cluster" in result["log"], result["log"]
+    assert len(finished_on(cluster) - before) == 2
+
+    here = {s: v["auto"] for s, v in scores(local_url, FOLDER).items()}
+    there = {s: v["auto"] for s, v in scores(url, FOLDER).items()}
+    assert there == {s: here[s] for s in (HONEST[0], "partial", "thief", "blank")}
+    assert (course / "autograded" / "thief" / FOLDER / class_grader.MARKER).is_file()
+
+
+def test_a_grading_on_a_worker_is_never_handed_on_again(tmp_path, monkeypatch):
+    """The converter that grades in a scratch course grades where it is, whatever names a
+    scheduler (else a worker would send its task back to the cluster, for ever)."""
+    from nbgrader.converters import Autograde
+    from course import autograde_on_cluster
+
+    monkeypatch.setenv(class_grader.SCHEDULER_ENV, "tcp://127.0.0.1:1")
+    converter = Autograde()
+    assert autograde_on_cluster.scheduler_for(converter) == "tcp://127.0.0.1:1"
+    autograde_on_cluster.grading_here(converter)
+    assert autograde_on_cluster.scheduler_for(converter) == ""
 
 
 def grade_or_die(job, definition):
