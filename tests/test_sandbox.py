@@ -324,6 +324,24 @@ def test_control_without_the_filter_memfd_is_allowed():
     assert "memfd made" in run(MEMFD, config("shared_budget"))[0]
 
 
+INOTIFY = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.inotify_init1(0)\n"
+           "print('inotify', 'made' if fd >= 0 else f'refused {ctypes.get_errno()}')")
+
+
+@pytest.mark.skipif(not seccomp.supported(), reason="no seccomp table for this architecture")
+def test_no_inotify_instance_is_taken_from_the_hosts_quota():
+    assert "inotify refused 1" in run(INOTIFY)[0]
+
+
+def test_control_without_the_filter_inotify_is_allowed():
+    assert "inotify made" in run(INOTIFY, config("shared_budget"))[0]
+
+
+def test_every_refused_call_is_known_on_some_architecture():
+    known = set().union(*(names for _, names in seccomp._TABLES.values()))
+    assert set(seccomp.REFUSED) <= known
+
+
 # ---------------------------------------------------------------- one huge message
 BOMB = "from IPython.display import display\ndisplay({'text/plain': 'x' * (300 << 20)}, raw=True)"
 

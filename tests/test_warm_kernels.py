@@ -40,7 +40,7 @@ from course.sandbox.warm_kernel import WarmKernelManager
 
 from hostile_cases import FOLDER, NAME, Q1, inject, write
 from hostile_kit import generated, graded_notebook_text  # noqa: F401 (the module's scratch course)
-from test_sandbox import BOMB, FILL_RUNTIME, FLOOD, MEMFD, SPREAD, config, started
+from test_sandbox import BOMB, FILL_RUNTIME, FLOOD, INOTIFY, MEMFD, SPREAD, config, started
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -362,6 +362,14 @@ def test_control_without_the_filter_memfd_is_allowed():
     assert "memfd made" in run(MEMFD, config("shared_budget"))[0]
 
 
+def test_no_inotify_instance_is_taken_from_the_hosts_quota():
+    assert "inotify refused 1" in run(INOTIFY)[0]
+
+
+def test_control_without_the_filter_inotify_is_allowed():
+    assert "inotify made" in run(INOTIFY, config("shared_budget"))[0]
+
+
 def grader_peak_mb(off: str | None) -> tuple[int, str]:
     """The bomb in a warm kernel of a fresh grader process: (the grader's VmHWM in MB, what it
     reported). The warm process is not the grader's: it is a process of its own."""
@@ -430,10 +438,13 @@ time.sleep(120)
 """
 
 
-def grade_in_a_worker(handoff: tuple, code: str) -> None:
+def grade_in_a_worker(handoff: tuple, code: str, temp: str) -> None:
     """In a process of its own, as a worker of course grade: run ``code`` in a warm kernel of the
     warm process its parent started. Without a cgroup (as for a grader that cannot make one),
-    so that nothing but the kernel's own watch on its grader can end it."""
+    so that nothing but the kernel's own watch on its grader can end it. Its temp folders go in
+    ``temp`` (a killed worker cannot remove them; course grade's parent does, for its workers)."""
+    import tempfile
+    tempfile.tempdir = temp
     cgroup.make = lambda *args, **kwargs: None
     warm.adopt(*handoff)
     run(code, timeout=120)
@@ -450,7 +461,7 @@ def until(condition, seconds: float = 60) -> bool:
     return condition()
 
 
-def test_a_kernel_never_outlives_the_process_grading_it():
+def test_a_kernel_never_outlives_the_process_grading_it(tmp_path):
     """course grade's workers share the warm process its parent started: a worker killed while
     its kernel runs (by the system's out-of-memory killer, say) takes the kernel with it, not
     leaving it to run until the end of the grading."""
@@ -458,7 +469,8 @@ def test_a_kernel_never_outlives_the_process_grading_it():
 
     with warm.shared(Config()) as ready:
         handoff = ready()
-        worker = get_context("forkserver").Process(target=grade_in_a_worker, args=(handoff, HANG))
+        worker = get_context("forkserver").Process(target=grade_in_a_worker,
+                                                   args=(handoff, HANG, str(tmp_path)))
         worker.start()
         try:
             assert until(sleepers), "the kernel never started"

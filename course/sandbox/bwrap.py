@@ -102,6 +102,18 @@ def _mb(n: int) -> str:
     return str(n << 20)
 
 
+#: Made read-only in a kernel's /proc. bubblewrap covers these only where access() says they are
+#: writable, and it says so of none of /proc/sys, while a grader running as root makes a kernel
+#: that is root's user id on the host, which may write most of it even with no capability
+#: (kernel.core_pattern names a program the host runs as root).
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+
+
+def _proc_read_only() -> list[str]:
+    return [arg for name in PROC_READ_ONLY if os.path.exists(f"/proc/{name}")
+            for arg in ("--ro-bind", f"/proc/{name}", f"/proc/{name}")]
+
+
 def command(inner: list[str], submission: Path | None, limits: Limits,
             protections: Protections | None = None, *, runtime: Path | None = None,
             connection: Path | None = None, info_fd: bool = False,
@@ -129,6 +141,8 @@ def command(inner: list[str], submission: Path | None, limits: Limits,
     # The private /tmp first: the Python environment may itself live under /tmp (a course in a
     # scratch folder), and a later mount would hide it.
     args += ["--proc", "/proc", "--dev", "/dev", "--size", _mb(limits.tmp_mb), "--tmpfs", "/tmp"]
+    if not zygote:   # (the warm process's forks cover their own /proc)
+        args += _proc_read_only()
     if protections.capped_filesystems:
         args += ["--size", _mb(limits.shm_mb), "--tmpfs", "/dev/shm"]
     for path in python_paths():

@@ -242,6 +242,8 @@ class Zygote:
         with cls._lock:
             zygote = cls._instances.get(key)
             if zygote is None or not zygote.alive():
+                if zygote is not None:   # it died (killed): let go of what is left of it
+                    zygote.close()
                 zygote = cls._instances[key] = cls(limits, protections)
             return zygote
 

@@ -21,12 +21,18 @@ from course.sandbox.kernel import SandboxedKernelManager
 from course.sandbox.warm import Zygote, usable
 from course.sandbox.watchdog import Watchdog
 
+#: What each fork does to its sandbox beyond a cold kernel's (``course.sandbox.zygote``); the
+#: tests switch one off at a time to show what it stops (tests/test_warm_attacks.py). A session of
+#: its own, a read-only /proc/sys, and tmpfs that hold a bounded number of files.
+HARDENING = {"own_session": True, "read_only_proc": True, "bounded_inodes": True}
 
-def submission_files(folder: Path | None, limits: Limits) -> list:
-    """(relative path, bytes) of what the kernel may see of its folder, as ``kernel.stage``
-    copies it for a cold kernel: regular files, never a notebook, within the sandbox's bounds."""
+
+def submission_files(folder: Path | None, limits: Limits) -> tuple[list, list]:
+    """What the kernel may see of its folder, as ``kernel.stage`` copies it for a cold kernel:
+    (relative path, bytes) of its regular files, never a notebook, within the sandbox's bounds,
+    and the relative paths of its real folders (empty ones too)."""
     if folder is None:
-        return []
+        return [], []
     bounds = Bounds(file_bytes=limits.file_mb << 20, total_bytes=(limits.home_mb << 20) // 2)
     found = scan(folder, bounds, skip=(".ipynb_checkpoints", "__pycache__"),
                  keep=lambda rel: not rel.endswith(".ipynb"))
@@ -36,7 +42,7 @@ def submission_files(folder: Path | None, limits: Limits) -> list:
             files.append((rel, read_regular(folder / rel, size)))
         except OSError:
             pass
-    return files
+    return files, found.folders
 
 
 def is_stock_ipykernel(kernel_cmd: list) -> bool:
@@ -98,7 +104,8 @@ class WarmKernelManager(SandboxedKernelManager):
         if not self._warm:
             return self._sandboxed(kernel_cmd, kw)
         folder = kw.get("cwd")
-        self._files = submission_files(Path(folder) if folder else None, self.limits)
+        self._files, self._folders = submission_files(Path(folder) if folder else None,
+                                                      self.limits)
         if not self.protections.fresh_namespaces:
             # (A control only.) The kernels share the warm process's socket folder: each needs a
             # place of its own there, or the grader could pin an earlier kernel's sockets.
@@ -116,6 +123,7 @@ class WarmKernelManager(SandboxedKernelManager):
         zygote = Zygote.get(limits, self.protections)
         request = {"connection": self._connection, "argv": self._argv,
                    "isolate": self.protections.fresh_namespaces,
+                   "hardening": dict(HARDENING), "folders": self._folders,
                    "capped_filesystems": self.protections.capped_filesystems,
                    # A course (and its Python) in a folder under /tmp: the fresh /tmp keeps it.
                    "keep_under_tmp": [str(p) for p in bwrap.python_paths()

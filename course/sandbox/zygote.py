@@ -7,12 +7,17 @@ connection details, its limits, and the submission's regular files, after a byte
 grader has put it in the kernel's cgroup. Then, before anything a student wrote runs, it makes a
 fresh sandbox of its own (``isolate``):
 
-- new user, mount, PID, network, IPC, UTS and cgroup namespaces;
-- a new /proc showing only its own processes, a new /dev/pts, and fresh size-capped tmpfs over
-  the home folder, /tmp, /dev/shm and the socket folder (nothing of the warm process's, or of an
-  earlier kernel's, is visible there);
-- the submission's files written into the new home folder, the connection file bound read-only
-  at /run/connection.json;
+- new user, mount, PID, network, IPC, UTS and cgroup namespaces, and a session (so a process
+  group) of its own: ``kill(0, ...)`` and ``setpriority(PRIO_PGRP, 0, ...)`` reach a whole process
+  group, whatever the PID namespace, and the forks would otherwise share the warm process's;
+- a new /proc showing only its own processes, with /proc/sys and the host's other settings
+  read-only (a grader running as root makes a kernel that is root on the host's user id, which
+  may write most of /proc/sys even without capabilities), a new /dev/pts, and fresh tmpfs over
+  the home folder, /tmp, /dev/shm and the socket folder, capped in size and in files (an empty
+  file costs the host's kernel memory no process holds); nothing of the warm process's, or of an
+  earlier kernel's, is visible there;
+- the submission's files and folders written into the new home folder, the connection file bound
+  read-only at /run/connection.json;
 - every capability dropped, the resource limits set, and a seccomp layer that refuses any further
   namespace or mount, so none of it can be undone.
 
@@ -34,7 +39,8 @@ import socket
 import struct
 import sys
 
-from course.sandbox.bwrap import CONNECTION, HOME, MPLCONFIGDIR, SOCKETS, WORK
+from course.sandbox.bwrap import (CONNECTION, HOME, MPLCONFIGDIR, PROC_READ_ONLY, SOCKETS,
+                                  WORK)
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x2000000, 0x4000000, 0x8000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -44,8 +50,10 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT = 1, 4, 24, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 MB = 1 << 20
-#: What bubblewrap covers read-only in the /proc it makes, when writable (bwrap.c does the same).
+#: What bubblewrap covers read-only in the /proc it makes, where access() says it is writable.
 PROC_COVERED = ("sys", "sysrq-trigger", "irq", "bus")
+#: Each kernel's tmpfs holds at most one file (or folder, or link) per this many kB of its size.
+KB_PER_FILE = 4
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -62,7 +70,11 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def preload() -> None:
-    """Everything a course kernel imports, once: about a second per kernel otherwise."""
+    """Everything a course kernel imports, once: about a second per kernel otherwise.
+
+    Not matplotlib's inline backend: imported, it hooks into the running kernel's shell (to show
+    each figure at the end of its cell), and here there is none; each kernel imports it, in a few
+    milliseconds, at its first figure, as a cold kernel does."""
     import matplotlib
     matplotlib.use("module://matplotlib_inline.backend_inline")
     import IPython  # noqa: F401
@@ -70,8 +82,8 @@ def preload() -> None:
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
     import ipywidgets  # noqa: F401
+    import matplotlib.backends.backend_agg  # noqa: F401  (what the inline backend draws with)
     import matplotlib.pyplot  # noqa: F401
-    import matplotlib_inline.backend_inline  # noqa: F401
     import numpy  # noqa: F401
     from matplotlib import font_manager
     font_manager.fontManager  # noqa: B018  (the font list, read now)
@@ -133,24 +145,37 @@ def _enter_namespaces() -> None:
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
 
 
+def _read_only(path: str) -> None:
+    _mount(path, path, None, MS_BIND | MS_REC)
+    _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _tmpfs_options(kb: int, mode: str, hardening: dict) -> str:
+    files = f",nr_inodes={max(64, kb // KB_PER_FILE)}" if hardening["bounded_inodes"] else ""
+    return f"size={kb}k,mode={mode}{files}"
+
+
 def _fresh_file_systems(request: dict) -> None:
     """As PID 1 of the new namespaces: everything writable is new, capped and this kernel's."""
+    hardening = request["hardening"]
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for name in PROC_COVERED:
-        path = f"/proc/{name}"
-        if os.path.exists(path) and os.access(path, os.W_OK):
-            _mount(path, path, None, MS_BIND | MS_REC)
-            _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV |
-                   MS_NOEXEC)
     # No user namespace may be made from here on (the seccomp layer refuses it too).
     with open("/proc/sys/user/max_user_namespaces", "w") as f:
         f.write("0")
+    if hardening["read_only_proc"]:
+        covered = [f"/proc/{name}" for name in PROC_READ_ONLY]
+    else:   # a control only: as bubblewrap covers them, trusting access()
+        covered = [f"/proc/{name}" for name in PROC_COVERED
+                   if os.path.exists(f"/proc/{name}") and os.access(f"/proc/{name}", os.W_OK)]
+    for path in covered:
+        if os.path.exists(path):
+            _read_only(path)
     sizes = request["sizes"]
-    places = [(HOME, f"size={sizes['home_mb']}m,mode=0755"),
-              ("/tmp", f"size={sizes['tmp_mb']}m,mode=1777"),
-              (SOCKETS, f"size={sizes['sockets_kb']}k,mode=0755")]
+    places = [(HOME, _tmpfs_options(sizes["home_mb"] << 10, "0755", hardening)),
+              ("/tmp", _tmpfs_options(sizes["tmp_mb"] << 10, "1777", hardening)),
+              (SOCKETS, _tmpfs_options(sizes["sockets_kb"], "0755", hardening))]
     if request["capped_filesystems"]:
-        places.append(("/dev/shm", f"size={sizes['shm_mb']}m,mode=1777"))
+        places.append(("/dev/shm", _tmpfs_options(sizes["shm_mb"] << 10, "1777", hardening)))
     # Held open across the new /tmp: the Python environment may itself live under /tmp.
     kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             for path in request.get("keep_under_tmp", []) if os.path.isdir(path)]
@@ -166,13 +191,24 @@ def _fresh_file_systems(request: dict) -> None:
                "newinstance,ptmxmode=0666,mode=620")
 
 
-def _write_files(channel: Channel, files: list, budget: int) -> None:
+def _inside(root: str, rel: str) -> str | None:
+    path = os.path.normpath(os.path.join(root, rel))
+    return path if path.startswith(root + os.sep) else None
+
+
+def _write_files(channel: Channel, request: dict, budget: int) -> None:
+    """The submission's folders (empty ones too, as a cold kernel's copy has them), then its
+    files, read from the socket."""
     os.makedirs(WORK, exist_ok=True)
     root = os.path.realpath(WORK)
-    for rel, size in files:
+    for rel in request.get("folders", []):
+        path = _inside(root, rel)
+        if path:
+            os.makedirs(path, exist_ok=True)
+    for rel, size in request["files"]:
         data = channel.read_exact(size)
-        path = os.path.normpath(os.path.join(root, rel))
-        if not path.startswith(root + os.sep) or size > budget:
+        path = _inside(root, rel)
+        if not path or size > budget:
             continue   # the grader sends only regular files inside the folder; be sure anyway
         budget -= size
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -245,10 +281,12 @@ def _become_kernel(request: dict, connection: str) -> None:
 def _init(channel: Channel, request: dict) -> None:
     """PID 1 of the kernel's namespaces: prepares them, starts the kernel, reaps until it ends."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if request["hardening"]["own_session"]:
+        os.setsid()   # out of the warm process's process group, before anything else
     isolate = request["isolate"]
     if isolate:
         _fresh_file_systems(request)
-    _write_files(channel, request["files"], request["sizes"]["home_mb"] * MB // 2)
+    _write_files(channel, request, request["sizes"]["home_mb"] * MB // 2)
     os.makedirs(os.path.dirname(request["connection"]["ip"]), exist_ok=True)
     connection = _place_connection(request["connection"], isolate)
     kernel = os.fork()
@@ -260,9 +298,10 @@ def _init(channel: Channel, request: dict) -> None:
     channel.sock.close()
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     _quiet_stdio()
-    # Nothing left here a student could use: no capabilities, the same filter, not traceable.
-    _confine(request["limits"])
+    # Nothing left here a student could use: not traceable (before its capabilities go, so never
+    # traceable by a process with none), no capabilities, the same filter.
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _confine(request["limits"])
     while True:
         try:
             pid, status = os.wait()
