@@ -7,6 +7,9 @@ STAMP  := $(VENV)/.installed
 # The exact versions the tests pass with; `make lock` refreshes them (scripts/refresh-lock).
 LOCK   := lock/constraints.txt
 export PATH := $(abspath $(BIN)):$(PATH)
+# nbgrader skips a nbgrader_config.py that fails to load, and with it every protection the course
+# sets there: make it stop instead (the course's own commands set this for the nbgrader they run).
+export TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR := 1
 # Debian packages the tests need (the grading sandbox, the browser, ...), installed when missing.
 SYSTEM_PACKAGES := bubblewrap postgresql chromium
 
@@ -23,9 +26,10 @@ help:
 	@echo "make build      regenerate release/ from source/"
 	@echo "make check      solutions full marks, blanks zero, partials exact (course check)"
 	@echo "make lab        JupyterLab on the course, with nbgrader's extensions"
+	@echo "make node-tools the tests' Node tools (hub proxy, axe-core) into .node/, from lock/"
 	@echo "make seed-fingerprint  refresh tests/seed_fingerprint.json from the seed articles"
 	@echo "make lock       refresh lock/ to the newest versions pyproject.toml allows"
-	@echo "make clean      remove build output and the virtual environment"
+	@echo "make clean      remove build output, the virtual environment, .node/ and *.egg-info"
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import cells, content, keys, notebooks
+from course import cells, content, course_config, keys, notebooks
 
 
 class BuildError(RuntimeError):
@@ -47,7 +47,7 @@ def scripts_first(env: dict) -> dict:
 
 def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real nbgrader CLI in ``course_dir`` (it reads that directory's nbgrader_config.py)."""
-    env = scripts_first(dict(os.environ))
+    env = scripts_first({**os.environ, **course_config.STRICT_CONFIG_ENV})
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
                           capture_output=True, text=True, env=env)
     if check and proc.returncode != 0:
@@ -55,12 +55,30 @@ def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.Com
     return proc
 
 
+#: What must never reach release/: the instructor's keys and saved widget clicks.
+SECRET_PATTERNS = ("keys.toml", "*_answers.json")
+
+
+def secrets_in(folder: Path) -> list[Path]:
+    return sorted(p for pattern in SECRET_PATTERNS for p in folder.rglob(pattern))
+
+
 def generate(root: Path, out: Path, folders: list[str]) -> None:
     """Generate the student versions of ``folders`` into ``out/<folder>/``."""
+    course_config.load(root)  # a broken config stops here, with its error, not inside nbgrader
     with tempfile.TemporaryDirectory(prefix="course-build-") as tmp:
         course_dir = scratch_course(root, Path(tmp), folders)
         for folder in folders:
             nbgrader(course_dir, "generate_assignment", folder, "--force")
+        # Checked here too, not only by nbgrader's ignore list: that list lives in the config.
+        leaked = [p for folder in folders for p in secrets_in(course_dir / "release" / folder)]
+        if leaked:
+            names = ", ".join(str(p.relative_to(course_dir)) for p in leaked)
+            raise BuildError(
+                f"nbgrader put {names} into release/: the instructor's keys must never reach "
+                "students, so nothing was written. Check c.CourseDirectory.ignore in "
+                "nbgrader_config.py (course.nbgrader_ext.configure sets it).")
+        for folder in folders:
             target = out / folder
             if target.exists():
                 shutil.rmtree(target)

@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 
 from course import build as build_mod
-from course import content
+from course import content, course_config
 from course.notebooks import NotebookError
 
 
 def find_root(start: Path) -> Path:
+    """The course folder at or above ``start``, once its nbgrader_config.py is known to load."""
     for path in [start, *start.parents]:
         if (path / "nbgrader_config.py").exists() and (path / "source").is_dir():
+            course_config.load(path)   # else every command would stop inside nbgrader, unclearly
             return path
     raise SystemExit("course: run this inside the course directory (the folder that holds "
                      "nbgrader_config.py and source/).")
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (build_mod.BuildError, NotebookError, content.ContentError) as err:
+    except (build_mod.BuildError, NotebookError, content.ContentError,
+            course_config.ConfigError) as err:
         print(f"course: {err}", file=sys.stderr)
         return 2
 

@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class ConfigError(RuntimeError):
+    """nbgrader_config.py could not be loaded."""
+
+
+#: Set for every nbgrader the course starts: nbgrader otherwise logs a broken nbgrader_config.py
+#: and carries on without it, i.e. without the course's protections (unsandboxed grading, keys
+#: copied into release/).
+STRICT_CONFIG_ENV = {"TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR": "1"}
+
+
 @dataclass
 class CourseConfig:
     root: Path
@@ -31,7 +41,13 @@ def load(root: str | Path) -> CourseConfig:
     root = Path(root).resolve()
     config = Config()
     if (root / "nbgrader_config.py").is_file():
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        try:
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        except Exception as err:  # anything the file raises: it is the instructor's code
+            raise ConfigError(
+                f"{root / 'nbgrader_config.py'} could not be loaded ({type(err).__name__}: "
+                f"{err}). Fix it and run again: without it nbgrader would grade without the "
+                "course's protections.") from err
     coursedir = CourseDirectory(config=config)
     if not coursedir.root or "root" not in config.get("CourseDirectory", {}):
         coursedir.root = str(root)

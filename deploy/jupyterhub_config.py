@@ -101,6 +101,9 @@ def pre_spawn_hook(spawner) -> None:
         p for p in (str(GROUP_CONFIG[group]), before) if p)
     spawner.environment["NBGRADER_EXCHANGE"] = str(EXCHANGE)
     if group == "instructors":
+        # nbgrader would otherwise skip a nbgrader_config.py that fails to load, and with it every
+        # protection the course sets there (formgrader's Autograde would run unsandboxed).
+        spawner.environment["TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"] = "1"
         link_course_into_home(spawner)
 
 
