@@ -167,19 +167,24 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
     """``plan``, and (student, assignment, why) for each submission folder refused (a link)."""
     tasks, skipped, problems, refusals = [], [], [], []
     if not cfg.submitted.is_dir():
-        return tasks, skipped, [("-", "-", f"no folder {cfg.submitted}: collect first")], []
+        raise GradingError(f"there is no folder {cfg.submitted}, so nothing to grade: collect "
+                           "first (`nbgrader collect <assignment>`, or formgrader's Collect)")
     with gbk.open_gradebook(cfg.db_url, cfg.course_id) as gb:
         known = {a.name for a in gb.assignments}
-        wanted = assignments or sorted(known)
-        for assignment in wanted:
+        if not known:
+            raise GradingError(
+                "the gradebook has no assignments yet: run `nbgrader generate_assignment "
+                "<assignment> --force` for each one to grade (it records the tests and points)")
+        for assignment in assignments or sorted(known):
             if assignment not in known:
-                problems.append(("-", assignment, "not in the gradebook: run "
-                                 f"`nbgrader generate_assignment {assignment}` first"))
+                problems.append(("-", assignment, _unknown(cfg, assignment)))
                 continue
             spec = definition(gb, assignment)
+            found = set()
             for student, folder, refused in submission_folders(cfg.submitted, assignment):
                 if students and student not in students:
                     continue
+                found.add(student)
                 if refused:
                     refusals.append((student, assignment, refused))
                     continue
@@ -189,7 +194,21 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
                     skipped.append(task)
                 else:
                     tasks.append(task)
+            problems += [(student, assignment, f"nothing submitted: there is no folder "
+                          f"{cfg.submitted / student / assignment}")
+                         for student in sorted(set(students or ()) - found)]
     return tasks, skipped, problems, refusals
+
+
+def _unknown(cfg: course_config.CourseConfig, assignment: str) -> str:
+    """Why ``assignment`` (not in the gradebook) cannot be graded, and what to do."""
+    if (cfg.source / assignment).is_dir():
+        return ("not in the gradebook yet: run `nbgrader generate_assignment "
+                f"{assignment} --force` first (it records the tests and points)")
+    there = sorted(p.name for p in cfg.source.iterdir() if p.is_dir()) \
+        if cfg.source.is_dir() else []
+    return (f"no assignment {assignment!r} in {cfg.source} "
+            f"(assignments: {', '.join(there) or 'none'})")
 
 
 def _graded(gb, assignment: str, student: str) -> bool:
@@ -320,12 +339,21 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
     def reason(self) -> str:
-        """nbgrader's first error line that says something (not its generic closing advice)."""
+        """What went wrong, in one line: the last line of a logged traceback (the exception), else
+        nbgrader's first error line that says something (not its generic wrapper or advice)."""
+        for message in self.messages:
+            lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+            if lines and lines[0].startswith("Traceback"):
+                return lines[-1][:300]
         for message in self.messages:
             line = message.strip().splitlines()[0] if message.strip() else ""
-            if line and "Traceback" not in line and "see the" not in line.lower():
+            if line and not any(generic in line.lower() for generic in GENERIC_ERRORS):
                 return line[:300]
         return ""
+
+
+#: Parts of nbgrader's error lines that say only that something failed, or where to look.
+GENERIC_ERRORS = ("traceback", "there was an error processing", "see the")
 
 
 # ---------------------------------------------------------------- parent side

@@ -11,6 +11,16 @@ from course import content, course_config
 from course.notebooks import NotebookError
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
 def find_root(start: Path) -> Path:
     """The course folder at or above ``start``, once its nbgrader_config.py is known to load."""
     for path in [start, *start.parents]:
@@ -101,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("grade", help="autograde submitted/ in parallel, sandboxed and resumable")
     p.add_argument("assignments", nargs="*", help="assignments to grade (default: all)")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: one per core)")
+    p.add_argument("--jobs", type=positive_int, default=None,
+                   help="parallel jobs (default: one per core)")
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="grade on this Dask cluster's workers instead of local processes "

@@ -6,7 +6,9 @@ skipped; anything changed (a file, a link added, the assignment regenerated) is 
 """
 
 import json
+import logging
 import os
+import shutil
 
 import pytest
 from nbgrader.api import Gradebook
@@ -115,3 +117,61 @@ def test_the_configured_submitted_folder_is_honoured(course):
     with open(course / "nbgrader_config.py", "a") as f:
         f.write("c.CourseDirectory.submitted_directory = 'handed_in'\n")
     assert plan(course) == (["ada", "bea"], [])
+
+
+# ---------------------------------------------------------------- what a mistyped command gets
+def test_a_mistyped_assignment_is_named_with_the_ones_there_are(course):
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    _, _, problems = class_grader.plan(course_config.load(course), ["m1_frist_contact"], None,
+                                       False)
+    assert problems == [("-", "m1_frist_contact", f"no assignment 'm1_frist_contact' in "
+                         f"{course / 'source'} (assignments: {ASSIGNMENT})")]
+
+
+def test_an_assignment_not_generated_yet_says_how_to_generate_it(course):
+    (course / "source" / "m2_listening").mkdir(parents=True)
+    _, _, problems = class_grader.plan(course_config.load(course), ["m2_listening"], None, False)
+    assert "run `nbgrader generate_assignment m2_listening --force` first" in problems[0][2]
+
+
+def test_a_requested_student_with_nothing_submitted_is_a_failure_not_silence(course):
+    tasks, _, problems = class_grader.plan(course_config.load(course), [ASSIGNMENT],
+                                           ["ada", "zoe"], False)
+    assert [t.student for t in tasks] == ["ada"]
+    assert problems == [("zoe", ASSIGNMENT, "nothing submitted: there is no folder "
+                         f"{course / 'submitted' / 'zoe' / ASSIGNMENT}")]
+
+
+def test_no_submitted_folder_or_empty_gradebook_stops_with_what_to_do(course, tmp_path):
+    shutil.rmtree(course / "submitted")
+    with pytest.raises(class_grader.GradingError, match="no folder .*submitted, so nothing to "
+                       "grade: collect first"):
+        class_grader.plan(course_config.load(course), None, None, False)
+    (course / "gradebook.db").unlink()
+    (course / "submitted").mkdir()
+    with pytest.raises(class_grader.GradingError, match="the gradebook has no assignments yet"):
+        class_grader.plan(course_config.load(course), None, None, False)
+
+
+def test_course_grade_says_it_in_one_line_and_exits_2(course, capsys, monkeypatch):
+    from course import cli
+    (course / "source").mkdir()
+    shutil.rmtree(course / "submitted")
+    monkeypatch.chdir(course)
+    assert cli.main(["grade"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("course grade: there is no folder") and "FAILED" not in err
+
+
+def test_a_failed_grading_is_reported_by_its_exception_not_nbgraders_wrapper():
+    collector = class_grader._ErrorCollector()
+    for message in ["There was an error processing assignment: /x/submitted/ada/m1",
+                    "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+                    "sqlite3.OperationalError: database is locked\n",
+                    "Please see the the above traceback for details"]:
+        collector.emit(logging.makeLogRecord({"msg": message, "levelno": logging.ERROR}))
+    assert collector.reason() == "sqlite3.OperationalError: database is locked"
+    plain = class_grader._ErrorCollector()
+    for message in ["There was an error processing assignment: x", "Cannot read the gradebook"]:
+        plain.emit(logging.makeLogRecord({"msg": message}))
+    assert plain.reason() == "Cannot read the gradebook"
