@@ -212,7 +212,8 @@ class SafeNotebookExporter(NotebookExporter):
             except guarded as err:
                 reason = f"its grading marks could not be read ({type(err).__name__})"
                 nb = nbformat.v4.new_notebook()
-        self.log.warning("Cannot grade %s: %s; it scores zero.", filename, reason)
+        self.log.warning("Cannot grade %s: %s; graded as the unanswered assignment, so it scores "
+                         "what its saved clicks earn (usually zero).", filename, reason)
         return self.from_notebook_node(stand_in(reason, resources), resources=resources, **kw)
 
 

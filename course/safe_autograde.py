@@ -20,6 +20,7 @@ sanitising step reads from, so the class's ``start`` and ``_input_directory`` ar
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -147,6 +148,23 @@ def notes_for(folder: str) -> list[str]:
     return NOTES.get(str(Path(folder).resolve()), [])
 
 
+class MirrorPaths(logging.Filter):
+    """Log lines name the submission's own folder, not the temporary mirror nbgrader reads."""
+
+    def __init__(self, mirror: Path, submitted: str):
+        super().__init__()
+        self.mirrors = {str(mirror), str(mirror.resolve())}
+        self.submitted = submitted
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(m in text for m in self.mirrors):
+            for mirror in self.mirrors:
+                text = text.replace(mirror, self.submitted)
+            record.msg, record.args = text, ()
+        return True
+
+
 _installed = False
 
 
@@ -169,11 +187,15 @@ def install() -> None:
         if not protections.regular_files_only:
             return stock_start(self)
         root = Path(tempfile.mkdtemp(prefix="course-mirror-"))
+        submitted = self.coursedir.format_path(self.coursedir.submitted_directory, ".", ".")
+        paths = MirrorPaths(root, os.path.normpath(os.path.abspath(submitted)))
+        self.log.addFilter(paths)
         try:
             build_mirror(self.coursedir, root, self.log)
             self._course_mirror = str(root)
             return stock_start(self)
         finally:
+            self.log.removeFilter(paths)
             self._course_mirror = None
             forget(root)
             remove_tree(root)

@@ -162,7 +162,7 @@ def graded(request, generated, listener, tmp_path_factory):
     print(log[-5000:])
     print("host growth while grading (MB): peak", {k: v >> 20 for k, v in growth.peak.items()},
           "at the end", {k: v >> 20 for k, v in growth.final.items()})
-    return course, cases, before, scores(db_url(course), FOLDER), tmp, growth
+    return course, cases, before, scores(db_url(course), FOLDER), tmp, growth, log
 
 
 def test_hostile_submissions_score_only_their_honest_answers(graded):
@@ -197,13 +197,22 @@ def test_nothing_is_left_behind_on_the_host(graded):
     """No sandbox, mirror or scratch folder outlives grading, and the attacks that write
     everything they can never grew the host's disk or shared memory beyond a small bound, at any
     moment of the grading (sampled while it ran), not only once it was over."""
-    *_, tmp, growth = graded
+    *_, tmp, growth, _ = graded
     left = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*"))
     assert not left, f"left in the grader's temp folder: {left[:20]}"
     for place, bound in HOST_GROWTH_BOUND.items():
         assert growth.peak[place] < bound, (
             f"the host's {place} grew by up to {growth.peak[place] >> 20} MB while grading ran "
             f"({growth.final[place] >> 20} MB at the end); the bound is {bound >> 20} MB")
+
+
+def test_the_log_names_submissions_never_the_temporary_copies(graded):
+    """What the instructor reads points at submitted/, not at a mirror that is gone by then."""
+    course, *_, log = graded
+    assert "course-mirror-" not in log
+    assert "course-grade-" not in log
+    if "Cannot grade" in log:   # nbgrader's own log (course grade prints its summary instead)
+        assert f"Cannot grade {course / 'submitted'}" in log
 
 
 def test_honest_students_lose_nothing(graded):
@@ -294,6 +303,7 @@ __all__ = [
     "test_each_hostile_submission_passes_its_own_check",
     "test_a_folder_without_a_notebook_is_never_credited_beyond_its_clicks",
     "test_nothing_is_left_behind_on_the_host",
+    "test_the_log_names_submissions_never_the_temporary_copies",
     "test_honest_students_lose_nothing",
     "test_no_hidden_test_or_key_reaches_a_graded_notebook",
     "test_the_network_was_never_reached",
