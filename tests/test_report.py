@@ -237,6 +237,15 @@ def test_study_guide_goes_into_nbgrader_feedback_once(tiny, tmp_path):
     assert "Theme 1" in html and "Bravo 1" not in html
 
 
+def test_adding_to_feedback_that_was_never_generated_says_so(course):
+    course_dir, _ = course
+    asked = report_mod.build(course_dir, course_dir / "build" / "asked", add_to_feedback=True)
+    assert asked.nbgrader_feedback == []
+    assert "run `nbgrader generate_feedback <assignment>` first" in report_mod.summary(asked)
+    plain = report_mod.build(course_dir, course_dir / "build" / "plain")
+    assert "generate_feedback" not in report_mod.summary(plain)
+
+
 def test_feedback_html_shows_ids_and_comments_as_text():
     html = feedback.to_html("# Your feedback, <img src=x>\n\n- **Theme**: see `a.ipynb`\n\nok <b>")
     assert "<img" not in html and "&lt;img src=x&gt;" in html and "&lt;b&gt;" in html
@@ -342,6 +351,9 @@ def test_clear_errors_and_a_safe_place_for_the_report(tmp_path, course, monkeypa
         gather.read_gradebook(f"sqlite:///{tmp_path / 'none.db'}")
     with pytest.raises(report_mod.ReportError, match="not a database URL"):
         gather.read_gradebook("gradebook.db")
+    for url, why in [("bogus://", "NoSuchModuleError"), ("mysql://u@h/db", "ModuleNotFoundError")]:
+        with pytest.raises(report_mod.ReportError, match=f"Cannot open the gradebook .*{why}"):
+            gather.read_gradebook(url)
     with pytest.raises(report_mod.ReportError, match="Refusing"):
         report_mod.build(course_dir, course_dir / "source" / "report")
     empty = tmp_path / "empty"

@@ -32,7 +32,7 @@ class Report:
     figures: list          # figures.Rendered
     feedback: list         # paths of feedback/<student>.md
     analysis: analysis.Analysis
-    nbgrader_feedback: list = field(default_factory=list)   # nbgrader feedback pages given a guide
+    nbgrader_feedback: list | None = None   # nbgrader feedback pages given a guide (if asked)
 
 
 def course_settings(root: Path) -> dict:
@@ -102,5 +102,9 @@ def summary(report: Report) -> str:
     if report.nbgrader_feedback:
         lines.append(f"  added a study guide to {len(report.nbgrader_feedback)} nbgrader feedback "
                      "page(s); `nbgrader release_feedback` delivers them")
+    elif report.nbgrader_feedback is not None:
+        lines.append("  note: --add-to-feedback found no nbgrader feedback pages to add a study "
+                     "guide to: run `nbgrader generate_feedback <assignment>` first, then this "
+                     "again")
     lines += [f"  note: {w}" for w in a.warnings]
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from nbgrader.api import (Assignment, BaseCell, Comment, Grade, GradeCell, Noteb
                           SubmittedAssignment, SubmittedNotebook, TaskCell)
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from course.report import learner_answers
@@ -117,7 +117,12 @@ def check_url(db_url: str) -> None:
 
 def read_gradebook(db_url: str) -> ClassData:
     check_url(db_url)
-    engine = create_engine(db_url, future=True)
+    try:
+        engine = create_engine(db_url, future=True)
+    except (ArgumentError, ImportError, NoSuchModuleError) as err:
+        raise ReportError(f"Cannot open the gradebook {db_url}: {type(err).__name__}: {err}. Give "
+                          "an nbgrader gradebook URL (e.g. sqlite:///gradebook.db), with its "
+                          "database driver installed.") from None
     try:
         if "grade" not in inspect(engine).get_table_names():
             raise ReportError(f"{db_url} is not an nbgrader gradebook (it has no grade table).")
