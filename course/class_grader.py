@@ -31,7 +31,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from multiprocessing import forkserver, get_context
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
@@ -44,6 +43,8 @@ from course import gradebook as gbk
 from course import safe_autograde
 from course.build import scripts_first
 from course.sandbox import cgroup, warm
+from course import worker_pool
+from course.worker_pool import fork_server
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
 
@@ -174,7 +175,8 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
         if not known:
             raise GradingError(
                 "the gradebook has no assignments yet: run `nbgrader generate_assignment "
-                "<assignment> --force` for each one to grade (it records the tests and points)")
+                "<assignment> --force --CourseDirectory.release_directory=build/gradebook-only` "
+                "for each one to grade (it records the tests and points)")
         for assignment in assignments or sorted(known):
             if assignment not in known:
                 problems.append(("-", assignment, _unknown(cfg, assignment)))
@@ -204,8 +206,9 @@ def _unknown(cfg: course_config.CourseConfig, assignment: str) -> str:
     """Why ``assignment`` (not in the gradebook) cannot be graded, and what to do."""
     if (cfg.source / assignment).is_dir():
         return ("not in the gradebook yet: run `nbgrader generate_assignment "
-                f"{assignment} --force` first (it records the tests and points)")
-    there = sorted(p.name for p in cfg.source.iterdir() if p.is_dir()) \
+                f"{assignment} --force --CourseDirectory.release_directory=build/gradebook-only` "
+                "first (it records the tests and points; release/ is course build's)")
+    there = sorted(p.name for p in cfg.source.iterdir() if p.is_dir() and p.name[0] != ".") \
         if cfg.source.is_dir() else []
     return (f"no assignment {assignment!r} in {cfg.source} "
             f"(assignments: {', '.join(there) or 'none'})")
@@ -386,9 +389,6 @@ DIED = ("the grading process died while grading this submission (it was killed, 
         "memory), twice, the second time grading it alone; nothing was recorded for it")
 #: Pools that break before any task starts, in a row, before the rest is given up.
 MAX_FRUITLESS_BREAKS = 3
-#: What every worker imports to grade (the fork server imports it once, before they fork).
-WORKER_IMPORTS = ["__main__", "course.class_grader", "course.nbgrader_ext", "course.safe_execute",
-                  "nbgrader.converters"]
 
 
 class Recorder:
@@ -465,7 +465,7 @@ class _Run(Recorder):
         # they fork from a server that has imported the grading code once for all of them.
         handoff = self.warm_process() if self.warm_process else None
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
-                                 mp_context=_fork_server(), initializer=warm.adopt if handoff
+                                 mp_context=fork_server(), initializer=warm.adopt if handoff
                                  else None, initargs=handoff or ()) as pool:
             futures = {}
             for n, task in queue:
@@ -490,15 +490,6 @@ class _Run(Recorder):
         return broken
 
 
-def _fork_server():
-    """The pool's context: workers fork from a server that has imported the grading code once
-    for all of them (started early, it imports while the parent prepares)."""
-    context = get_context("forkserver")
-    context.set_forkserver_preload(WORKER_IMPORTS)
-    forkserver.ensure_running()
-    return context
-
-
 def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
           force: bool = False, progress: bool = True, scheduler: str | None = None) -> Summary:
     """Grade the course at ``root``: in local processes (``jobs`` of them), or on the Dask
@@ -517,7 +508,7 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     local = not address
     try:
         if local:   # started early: it imports the grading code while the parent prepares
-            _fork_server()
+            fork_server()
         with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
                 tqdm(total=len(tasks), disable=not progress, unit="submission",
                      desc="Grading") as bar, \
@@ -536,13 +527,11 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                                        "extra (pip install '.[cluster]')") from None
                 cluster_grading.grade(cfg, template, tasks, address,
                                       Recorder(cfg, summary, bar), Path(tmp))
-    except OSError as err:
-        if "AF_UNIX path too long" not in str(err):
+    except (OSError, worker_pool.PoolUnavailable) as err:
+        why = err if isinstance(err, worker_pool.PoolUnavailable) else worker_pool.unavailable(err)
+        if why is err and isinstance(err, OSError):
             raise
-        raise GradingError(
-            f"the worker pool's socket does not fit in the temp folder {tempfile.gettempdir()} "
-            "(Unix socket paths stop at 108 bytes); set TMPDIR to a shorter folder, such as "
-            "/tmp, and run again") from None
+        raise GradingError(str(why)) from None
     if local:   # a worker that died took its sandbox's cgroup clean-up with it
         cgroup.sweep_orphans()
     summary.seconds = time.monotonic() - started
