@@ -1,0 +1,41 @@
+"""The fork server that `course grade`'s local workers start from.
+
+Each worker needs nbgrader and the course's grading code: about a second of imports. The fork
+server imports them once for all the workers, and the command line starts it first thing, so
+that those imports run on one core while the command's own (the same ones, for the config)
+run on another.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from multiprocessing import forkserver, get_context
+
+#: What every worker imports to grade (the fork server imports it once, before they fork).
+WORKER_IMPORTS = ["__main__", "course.class_grader", "course.nbgrader_ext", "course.safe_execute",
+                  "nbgrader.converters"]
+
+
+class PoolUnavailable(RuntimeError):
+    """The workers cannot be started; the message says what to do."""
+
+
+def fork_server():
+    """The pool's context, its server started (or already running: then nothing is done)."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(WORKER_IMPORTS)
+    try:
+        forkserver.ensure_running()
+    except OSError as err:
+        raise unavailable(err) from None
+    return context
+
+
+def unavailable(err: OSError) -> Exception:
+    """What to tell the instructor for ``err``, raised while the workers were started."""
+    if "AF_UNIX path too long" not in str(err):
+        return err
+    return PoolUnavailable(
+        f"the worker pool's socket does not fit in the temp folder {tempfile.gettempdir()} "
+        "(Unix socket paths stop at 108 bytes); set TMPDIR to a shorter folder, such as /tmp, "
+        "and run again")
