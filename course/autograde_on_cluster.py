@@ -68,9 +68,13 @@ def grade(converter, address: str) -> None:
         return
     log.info("Grading on the Dask cluster at %s (c.CourseGrade.scheduler or %s).", address,
              class_grader.SCHEDULER_ENV)
-    summary = class_grader.grade(Path(coursedir.root).resolve(), wanted_assignments,
-                                 wanted_students, force=converter.force, progress=False,
-                                 scheduler=address)
+    try:
+        summary = class_grader.grade(Path(coursedir.root).resolve(), wanted_assignments,
+                                     wanted_students, force=converter.force, progress=False,
+                                     scheduler=address)
+    except class_grader.GradingError as err:   # nbgrader prints its own errors, not tracebacks
+        log.error("%s", err)
+        raise NbGraderException(str(err)) from None
     for task in summary.graded:
         log.info("Graded %s's %s on the cluster.", task.student, task.assignment)
     for task in summary.skipped:

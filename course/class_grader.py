@@ -166,7 +166,7 @@ def plan(cfg: course_config.CourseConfig, assignments, students,
 def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
                     force: bool) -> tuple[list, list, list, list]:
     """``plan``, and (student, assignment, why) for each submission folder refused (a link)."""
-    tasks, skipped, problems, refusals = [], [], [], []
+    tasks, skipped, problems, refusals, seen = [], [], [], [], set()
     if not cfg.submitted.is_dir():
         raise GradingError(f"there is no folder {cfg.submitted}, so nothing to grade: collect "
                            "first (`nbgrader collect <assignment>`, or formgrader's Collect)")
@@ -196,9 +196,14 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
                     skipped.append(task)
                 else:
                     tasks.append(task)
-            problems += [(student, assignment, f"nothing submitted: there is no folder "
-                          f"{cfg.submitted / student / assignment}")
-                         for student in sorted(set(students or ()) - found)]
+            seen |= found
+            if assignments:   # named: each one a requested student did not submit is a failure
+                problems += [(student, assignment, f"nothing submitted: there is no folder "
+                              f"{cfg.submitted / student / assignment}")
+                             for student in sorted(set(students or ()) - found)]
+    if not assignments:   # every assignment: only a student who submitted none of them
+        problems += [(student, "-", f"nothing submitted: no submission under "
+                      f"{cfg.submitted / student}") for student in sorted(set(students or ()) - seen)]
     return tasks, skipped, problems, refusals
 
 
@@ -342,12 +347,18 @@ class _ErrorCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
     def reason(self) -> str:
-        """What went wrong, in one line: the last line of a logged traceback (the exception), else
-        nbgrader's first error line that says something (not its generic wrapper or advice)."""
+        """What went wrong, in one line: the exception of a logged traceback, else nbgrader's
+        first error line that says something (not its generic wrapper or advice)."""
         for message in self.messages:
-            lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+            lines = message.strip().splitlines()
             if lines and lines[0].startswith("Traceback"):
-                return lines[-1][:300]
+                # The exception is the first unindented line after the last frame (its message
+                # may run on over several lines, a link to the docs last).
+                frames = [n for n, line in enumerate(lines) if line.startswith("  File ")]
+                after = lines[frames[-1] + 1:] if frames else lines[1:]
+                exception = next((line for line in after if line and not line[0].isspace()), "")
+                if exception:
+                    return exception.strip()[:300]
         for message in self.messages:
             line = message.strip().splitlines()[0] if message.strip() else ""
             if line and not any(generic in line.lower() for generic in GENERIC_ERRORS):

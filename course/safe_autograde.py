@@ -153,11 +153,15 @@ class MirrorPaths(logging.Filter):
 
     def __init__(self, mirror: Path, submitted: str):
         super().__init__()
-        self.mirrors = {str(mirror), str(mirror.resolve())}
+        # The longer first: one may hold the other (/private/tmp/... and /tmp/... on macOS).
+        self.mirrors = sorted({str(mirror), str(mirror.resolve())}, key=len, reverse=True)
         self.submitted = submitted
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed log call: logging reports it; never stop grading here
+            return True
         if any(m in text for m in self.mirrors):
             for mirror in self.mirrors:
                 text = text.replace(mirror, self.submitted)

@@ -165,14 +165,39 @@ def test_course_grade_says_it_in_one_line_and_exits_2(course, capsys, monkeypatc
 
 
 def test_a_failed_grading_is_reported_by_its_exception_not_nbgraders_wrapper():
+    import traceback
+
+    from sqlalchemy.exc import OperationalError
+    try:   # a real one: its message runs on over lines, a link to SQLAlchemy's docs last
+        raise OperationalError("UPDATE grade", {}, Exception("database is locked"))
+    except OperationalError:
+        logged = traceback.format_exc()
     collector = class_grader._ErrorCollector()
-    for message in ["There was an error processing assignment: /x/submitted/ada/m1",
-                    "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
-                    "sqlite3.OperationalError: database is locked\n",
+    for message in ["There was an error processing assignment: /x/submitted/ada/m1", logged,
                     "Please see the the above traceback for details"]:
         collector.emit(logging.makeLogRecord({"msg": message, "levelno": logging.ERROR}))
-    assert collector.reason() == "sqlite3.OperationalError: database is locked"
+    assert collector.reason() == \
+        "sqlalchemy.exc.OperationalError: (builtins.Exception) database is locked"
     plain = class_grader._ErrorCollector()
     for message in ["There was an error processing assignment: x", "Cannot read the gradebook"]:
         plain.emit(logging.makeLogRecord({"msg": message}))
     assert plain.reason() == "Cannot read the gradebook"
+
+
+def test_a_student_named_alone_fails_only_for_submitting_nothing_at_all(course):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "demo") as gb:
+        gb.add_assignment("m2_listening")   # ada and bea have not reached it yet: no failure
+    tasks, _, problems = class_grader.plan(course_config.load(course), None, ["ada", "zoe"],
+                                           False)
+    assert [t.student for t in tasks] == ["ada"]
+    assert problems == [("zoe", "-", "nothing submitted: no submission under "
+                         f"{course / 'submitted' / 'zoe'}")]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_jobs_must_be_a_whole_number_of_one_or_more(jobs, capsys):
+    from course import cli
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["grade", "--jobs", jobs])
+    assert stop.value.code == 2
+    assert "is not a whole number of 1 or more" in capsys.readouterr().err

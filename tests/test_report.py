@@ -351,7 +351,8 @@ def test_clear_errors_and_a_safe_place_for_the_report(tmp_path, course, monkeypa
         gather.read_gradebook(f"sqlite:///{tmp_path / 'none.db'}")
     with pytest.raises(report_mod.ReportError, match="not a database URL"):
         gather.read_gradebook("gradebook.db")
-    for url, why in [("bogus://", "NoSuchModuleError"), ("mysql://u@h/db", "ModuleNotFoundError")]:
+    for url, why in [("bogus://", "NoSuchModuleError"),
+                     ("postgresql+nosuchdriver://u@h/db", "NoSuchModuleError")]:
         with pytest.raises(report_mod.ReportError, match=f"Cannot open the gradebook .*{why}"):
             gather.read_gradebook(url)
     with pytest.raises(report_mod.ReportError, match="Refusing"):

@@ -104,7 +104,7 @@ def summary(report: Report) -> str:
                      "page(s); `nbgrader release_feedback` delivers them")
     elif report.nbgrader_feedback is not None:
         lines.append("  note: --add-to-feedback found no nbgrader feedback pages to add a study "
-                     "guide to: run `nbgrader generate_feedback <assignment>` first, then this "
-                     "again")
+                     "guide to: run `nbgrader generate_feedback <assignment>` first, then "
+                     "`course report --add-to-feedback` again")
     lines += [f"  note: {w}" for w in a.warnings]
     return "\n".join(lines)
