@@ -44,7 +44,6 @@ from course import safe_autograde
 from course.build import scripts_first
 from course.sandbox import cgroup, warm
 from course import worker_pool
-from course.worker_pool import fork_server
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
 
@@ -203,7 +202,8 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
                              for student in sorted(set(students or ()) - found)]
     if not assignments:   # every assignment: only a student who submitted none of them
         problems += [(student, "-", f"nothing submitted: no submission under "
-                      f"{cfg.submitted / student}") for student in sorted(set(students or ()) - seen)]
+                      f"{cfg.submitted / student}")
+                     for student in sorted(set(students or ()) - seen)]
     return tasks, skipped, problems, refusals
 
 
@@ -476,8 +476,9 @@ class _Run(Recorder):
         # they fork from a server that has imported the grading code once for all of them.
         handoff = self.warm_process() if self.warm_process else None
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
-                                 mp_context=fork_server(), initializer=warm.adopt if handoff
-                                 else None, initargs=handoff or ()) as pool:
+                                 mp_context=worker_pool.fork_server(),
+                                 initializer=warm.adopt if handoff else None,
+                                 initargs=handoff or ()) as pool:
             futures = {}
             for n, task in queue:
                 try:
@@ -519,7 +520,7 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     local = not address
     try:
         if local:   # started early: it imports the grading code while the parent prepares
-            fork_server()
+            worker_pool.fork_server()
         with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
                 tqdm(total=len(tasks), disable=not progress, unit="submission",
                      desc="Grading") as bar, \
@@ -538,9 +539,11 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                                        "extra (pip install '.[cluster]')") from None
                 cluster_grading.grade(cfg, template, tasks, address,
                                       Recorder(cfg, summary, bar), Path(tmp))
-    except (OSError, worker_pool.PoolUnavailable) as err:
-        why = err if isinstance(err, worker_pool.PoolUnavailable) else worker_pool.unavailable(err)
-        if why is err and isinstance(err, OSError):
+    except worker_pool.PoolUnavailable as err:
+        raise GradingError(str(err)) from None
+    except OSError as err:   # the pool itself can meet the same limit
+        why = worker_pool.unavailable(err)
+        if why is err:
             raise
         raise GradingError(str(why)) from None
     if local:   # a worker that died took its sandbox's cgroup clean-up with it
