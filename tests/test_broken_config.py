@@ -101,3 +101,61 @@ def test_instructors_on_the_hub_get_nbgrader_that_stops_on_a_broken_config(tmp_p
         envs[group] = spawner.environment
     for name, value in course_config.STRICT_CONFIG_ENV.items():
         assert envs["instructors"].get(name) == value
+
+
+# ------------------------------------------------ the instructors' Jupyter config on the hub
+INSTRUCTORS = ROOT / "deploy" / "jupyter-config" / "instructors"
+GUARD = "if not os.path.isfile(course_config):"
+
+
+def load_instructors_config(text: str | None = None, folder=INSTRUCTORS):
+    """The instructors' nbgrader_config.py as nbgrader loads it (``text``: a variant of it)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if text is not None:
+        (folder / "nbgrader_config.py").write_text(text)
+    return PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
+
+
+def test_instructors_nbgrader_stops_when_the_course_config_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "customer-service-in-security").mkdir()   # a folder in the link's way
+    missing = tmp_path / "customer-service-in-security" / "nbgrader_config.py"
+    with pytest.raises(FileNotFoundError, match=rf"{missing} is missing, so nbgrader would run "
+                                                r"without the course's protections"):
+        load_instructors_config()
+
+
+def test_control_the_instructors_config_loads_the_course_config_when_it_is_there(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    course = tmp_path / "shared-course"
+    course.mkdir()
+    build.scratch_course(ROOT, course, [FOLDER])
+    (tmp_path / "customer-service-in-security").symlink_to(course, target_is_directory=True)
+    config = load_instructors_config()
+    assert config.CourseDirectory.root == str(tmp_path / "customer-service-in-security")
+    assert config.CourseDirectory.course_id == "customer-service-in-security"
+    assert "SafeExecute" in {pp.__name__ for pp in config.Autograde.autograde_preprocessors}
+
+
+def test_control_without_the_check_a_missing_course_config_is_skipped_silently(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    text = (INSTRUCTORS / "nbgrader_config.py").read_text()
+    assert GUARD in text
+    (tmp_path / "jupyter").mkdir()
+    config = load_instructors_config(text.replace(GUARD, "if False:"), tmp_path / "jupyter")
+    assert config.CourseDirectory.root == str(tmp_path / "customer-service-in-security")
+    assert "autograde_preprocessors" not in config.Autograde   # stock grading: no sandbox
+
+
+def test_nbgrader_on_an_instructors_server_stops_on_a_missing_course_config(tmp_path):
+    env = build.scripts_first({**os.environ, **course_config.STRICT_CONFIG_ENV,
+                               "HOME": str(tmp_path), "JUPYTER_CONFIG_PATH": str(INSTRUCTORS)})
+    env.pop("JUPYTER_CONFIG_DIR", None)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", FOLDER],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert proc.returncode != 0
+    assert "customer-service-in-security/nbgrader_config.py is missing" in proc.stderr
+    assert not (tmp_path / "release").exists() and not (tmp_path / "gradebook.db").exists()
