@@ -5,6 +5,9 @@ instructor's keys (``course.cells``). Then nbgrader generates the student versio
 copy of the course, so that building never touches the instructor's gradebook or submissions, and
 they are copied into ``release/``. Running it twice changes no byte, which is what lets CI check
 that neither the item cells nor release/ have drifted.
+
+``course build --gradebook`` does the opposite: nbgrader on the real course, so that its gradebook
+records the modules for grading, with its output sent to a temporary folder instead of release/.
 """
 
 from __future__ import annotations
@@ -27,8 +30,15 @@ class BuildError(RuntimeError):
 
 
 def scratch_course(root: Path, dest: Path, folders: list[str]) -> Path:
-    """A minimal course directory: the config, the header and the chosen source folders."""
+    """A minimal course directory: the config, the header and the chosen source folders.
+
+    Its gradebook is its own: the copied config may name the class's database (a PostgreSQL
+    gradebook on the hub), and a build, `course check` or `course demo` must never write into it.
+    """
     shutil.copy(root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write("\n# course: a scratch course keeps a gradebook of its own\n"
+                     f"c.CourseDirectory.db_url = {f'sqlite:///{dest.resolve()}/gradebook.db'!r}\n")
     (dest / "source").mkdir()
     shutil.copy(root / "source" / "header.ipynb", dest / "source" / "header.ipynb")
     for folder in folders:
@@ -46,9 +56,16 @@ def scripts_first(env: dict) -> dict:
 
 
 def nbgrader(course_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real nbgrader CLI in ``course_dir`` (it reads that directory's nbgrader_config.py)."""
+    """Run the real nbgrader CLI on ``course_dir`` (it reads that directory's nbgrader_config.py).
+
+    The course directory is also given on the command line, which beats every config file:
+    nbgrader reads the Jupyter config folders too, and an instructor's server on the hub has one
+    that sets ``c.CourseDirectory.root`` to the real course (deploy/jupyter-config/instructors), so
+    the cwd alone would send a scratch build's nbgrader to work on the real course.
+    """
     env = scripts_first({**os.environ, **course_config.STRICT_CONFIG_ENV})
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
+    root = f"--CourseDirectory.root={Path(course_dir).resolve()}"
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, root], cwd=course_dir,
                           capture_output=True, text=True, env=env)
     if check and proc.returncode != 0:
         raise BuildError(f"nbgrader {' '.join(args)} failed in {course_dir}:\n{proc.stderr[-3000:]}")
@@ -70,6 +87,13 @@ def generate(root: Path, out: Path, folders: list[str]) -> None:
         course_dir = scratch_course(root, Path(tmp), folders)
         for folder in folders:
             nbgrader(course_dir, "generate_assignment", folder, "--force")
+            if not (course_dir / "release" / folder).is_dir():
+                raise BuildError(
+                    f"nbgrader generate_assignment {folder} wrote no release/{folder} in the "
+                    f"scratch course {course_dir}, so nothing was written. A Jupyter config "
+                    "file (`jupyter --paths` lists their folders) that sets c.CourseDirectory."
+                    "root, release_directory or directory_structure sends nbgrader elsewhere: "
+                    "move that setting out of the way and run again.")
         # Checked here too, not only by nbgrader's ignore list: that list lives in the config.
         leaked = [p for folder in folders for p in secrets_in(course_dir / "release" / folder)]
         if leaked:
@@ -145,6 +169,43 @@ def build(root: Path, names: list[str] | None = None) -> list[str]:
     sync_sources(root, folders)
     sync_readme(root)
     generate(root, root / "release", folders)
+    return folders
+
+
+def record_in_gradebook(root: Path, names: list[str] | None = None) -> list[str]:
+    """Record modules in the course's own gradebook, for grading: ``course build --gradebook``.
+
+    nbgrader learns an assignment's notebooks, tests and points only by generating it, and a
+    plain ``generate_assignment`` skips an assignment whose release/ folder exists (release/ is
+    committed) while ``--force`` would rewrite release/ and copy any answers saved while trying
+    the source notebook into it. So nbgrader generates on the real course with ``--force`` into a
+    temporary release folder: the gradebook gets the assignment, release/ and source/ stay as
+    they are.
+    """
+    from nbgrader.api import MissingEntry
+
+    from course import gradebook as gbk
+
+    folders = selected(root, names)
+    stale = sync_sources(root, folders, write=False)
+    if stale:
+        raise BuildError(f"{', '.join(stale)}: its item cells differ from course/content and "
+                         "keys.toml, so the gradebook would record other tests than release/ was "
+                         "built with. Run `course build` first (then commit release/).")
+    cfg = course_config.load(root)
+    with tempfile.TemporaryDirectory(prefix="course-gradebook-") as tmp:
+        for folder in folders:
+            nbgrader(root, "generate_assignment", folder, "--force",
+                     f"--CourseDirectory.release_directory={tmp}")
+    with gbk.open_gradebook(cfg.db_url, cfg.course_id) as gb:
+        for folder in folders:
+            try:
+                recorded = bool(gb.find_assignment(folder).notebooks)
+            except MissingEntry:
+                recorded = False
+            if not recorded:
+                raise BuildError(f"nbgrader generate_assignment {folder} ran, but the gradebook "
+                                 f"{cfg.db_url} holds no notebook of {folder}.")
     return folders
 
 

@@ -173,9 +173,8 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
         known = {a.name for a in gb.assignments}
         if not known:
             raise GradingError(
-                "the gradebook has no assignments yet: run `nbgrader generate_assignment "
-                "<assignment> --force --CourseDirectory.release_directory=build/gradebook-only` "
-                "for each one to grade (it records the tests and points)")
+                "the gradebook has no assignments yet: run `course build --gradebook` (every "
+                "module, or name the ones to grade) to record their tests and points")
         for assignment in assignments or sorted(known):
             if assignment not in known:
                 problems.append(("-", assignment, _unknown(cfg, assignment)))
@@ -210,9 +209,8 @@ def plan_and_refuse(cfg: course_config.CourseConfig, assignments, students,
 def _unknown(cfg: course_config.CourseConfig, assignment: str) -> str:
     """Why ``assignment`` (not in the gradebook) cannot be graded, and what to do."""
     if (cfg.source / assignment).is_dir():
-        return ("not in the gradebook yet: run `nbgrader generate_assignment "
-                f"{assignment} --force --CourseDirectory.release_directory=build/gradebook-only` "
-                "first (it records the tests and points; release/ is course build's)")
+        return (f"not in the gradebook yet: run `course build --gradebook {assignment}` first "
+                "(it records the tests and points, and leaves release/ as it is)")
     there = sorted(p.name for p in cfg.source.iterdir() if p.is_dir() and p.name[0] != ".") \
         if cfg.source.is_dir() else []
     return (f"no assignment {assignment!r} in {cfg.source} "

@@ -34,6 +34,11 @@ def find_root(start: Path) -> Path:
 
 def cmd_build(args) -> int:
     root = find_root(Path.cwd())
+    if args.gradebook:
+        folders = build_mod.record_in_gradebook(root, args.modules)
+        print(f"Recorded {', '.join(folders)} in the gradebook (notebooks, tests and points); "
+              "release/ and source/ are unchanged.")
+        return 0
     if args.check:
         problems = build_mod.drift(root, args.modules)
         for p in problems:
@@ -109,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="generate release/ from source/ (deterministic)")
     p.add_argument("modules", nargs="*", help="module folders (default: all)")
-    p.add_argument("--check", action="store_true", help="only report drift; change nothing")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--check", action="store_true", help="only report drift; change nothing")
+    what.add_argument("--gradebook", action="store_true",
+                      help="instead, record the modules in the course's gradebook for grading "
+                           "(nbgrader generate_assignment --force into a temporary folder); "
+                           "release/ and source/ are left as they are")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="solutions score full marks, blanks zero, partials exactly")
     p.add_argument("modules", nargs="*", help="module folders (default: all)")

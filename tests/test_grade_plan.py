@@ -131,8 +131,7 @@ def test_a_mistyped_assignment_is_named_with_the_ones_there_are(course):
 def test_an_assignment_not_generated_yet_says_how_to_generate_it(course):
     (course / "source" / "m2_listening").mkdir(parents=True)
     _, _, problems = class_grader.plan(course_config.load(course), ["m2_listening"], None, False)
-    assert "run `nbgrader generate_assignment m2_listening --force --CourseDirectory.release_directory=" \
-        "build/gradebook-only` first" in problems[0][2]
+    assert "run `course build --gradebook m2_listening` first" in problems[0][2]
 
 
 def test_a_requested_student_with_nothing_submitted_is_a_failure_not_silence(course):
