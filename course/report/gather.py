@@ -115,21 +115,29 @@ def check_url(db_url: str) -> None:
                           "or `course grade`), or give the gradebook with --db-url.")
 
 
+def shown(db_url: str) -> str:
+    """``db_url`` as a message may show it: without its password (messages end up in logs)."""
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return db_url
+
+
 def read_gradebook(db_url: str) -> ClassData:
     check_url(db_url)
     try:
         engine = create_engine(db_url, future=True)
     except (ArgumentError, ImportError, NoSuchModuleError) as err:
-        raise ReportError(f"Cannot open the gradebook {db_url}: {type(err).__name__}: {err}. Give "
+        raise ReportError(f"Cannot open the gradebook {shown(db_url)}: {type(err).__name__}: {err}. Give "
                           "an nbgrader gradebook URL (e.g. sqlite:///gradebook.db), with its "
                           "database driver installed.") from None
     try:
         if "grade" not in inspect(engine).get_table_names():
-            raise ReportError(f"{db_url} is not an nbgrader gradebook (it has no grade table).")
+            raise ReportError(f"{shown(db_url)} is not an nbgrader gradebook (it has no grade table).")
         with Session(engine) as db:
             return _read(db, db_url)
     except SQLAlchemyError as err:
-        raise ReportError(f"Could not read the gradebook {db_url}: {err.__class__.__name__}: "
+        raise ReportError(f"Could not read the gradebook {shown(db_url)}: {err.__class__.__name__}: "
                           f"{str(err).splitlines()[0]}") from None
     finally:
         engine.dispose()
