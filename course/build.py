@@ -36,9 +36,11 @@ def scratch_course(root: Path, dest: Path, folders: list[str]) -> Path:
     gradebook on the hub), and a build, `course check` or `course demo` must never write into it.
     """
     shutil.copy(root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    # Unset rather than pinned to a path: tests and the bench copy scratch courses, and each copy
+    # must keep its own gradebook (nbgrader's default, gradebook.db in the course's root).
     with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write("\n# course: a scratch course keeps a gradebook of its own\n"
-                     f"c.CourseDirectory.db_url = {f'sqlite:///{dest.resolve()}/gradebook.db'!r}\n")
+                     "c.CourseDirectory.pop('db_url', None)\n")
     (dest / "source").mkdir()
     shutil.copy(root / "source" / "header.ipynb", dest / "source" / "header.ipynb")
     for folder in folders:
