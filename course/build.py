@@ -207,7 +207,7 @@ def record_in_gradebook(root: Path, names: list[str] | None = None) -> list[str]
                 recorded = False
             if not recorded:
                 raise BuildError(f"nbgrader generate_assignment {folder} ran, but the gradebook "
-                                 f"{cfg.db_url} holds no notebook of {folder}.")
+                                 f"{gbk.shown(cfg.db_url)} holds no notebook of {folder}.")
     return folders
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nbgrader.api import Course, Gradebook, MissingEntry
 from sqlalchemy import create_engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 #: nbgrader's course id when none is configured.
@@ -13,6 +14,14 @@ NBGRADER_DEFAULT_COURSE = "default_course"
 
 def db_url(course_dir) -> str:
     return f"sqlite:///{course_dir}/gradebook.db"
+
+
+def shown(url: str) -> str:
+    """``url`` as a message may show it: without its password (messages end up in logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def existing_course(url: str) -> str | None:

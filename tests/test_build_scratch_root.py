@@ -196,3 +196,28 @@ def test_control_the_copied_config_alone_writes_into_the_class_gradebook(tmp_pat
     build.nbgrader(scratch, "generate_assignment", FOLDER, "--force")
     with open_gradebook(f"sqlite:///{shared}") as gb:
         assert gb.find_assignment(FOLDER).notebooks
+
+
+def test_a_gradebook_that_missed_the_module_is_named_without_its_password(course, monkeypatch):
+    """The failure message names the gradebook as logs may show it: no password."""
+    url = "postgresql://grader:s3cret-pw@db.example/course"
+    monkeypatch.setattr(build, "nbgrader", lambda *args, **kwargs: None)   # records nothing
+    monkeypatch.setattr(course_config, "load",
+                        lambda root: SimpleNamespace(db_url=url, course_id="cs"))
+
+    class EmptyGradebook:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def find_assignment(self, name):
+            from nbgrader.api import MissingEntry
+            raise MissingEntry()
+
+    monkeypatch.setattr("course.gradebook.open_gradebook", lambda *args: EmptyGradebook())
+    with pytest.raises(build.BuildError) as failure:
+        build.record_in_gradebook(course, [FOLDER])
+    assert "holds no notebook" in str(failure.value)
+    assert "db.example" in str(failure.value) and "s3cret-pw" not in str(failure.value)

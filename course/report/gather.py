@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from course.gradebook import shown
 from course.report import learner_answers
 from course.safe_files import is_real_folder, not_a_folder
 
@@ -113,14 +114,6 @@ def check_url(db_url: str) -> None:
             and not Path(url.database).is_file():
         raise ReportError(f"No gradebook at {url.database}. Autograde first (`nbgrader autograde` "
                           "or `course grade`), or give the gradebook with --db-url.")
-
-
-def shown(db_url: str) -> str:
-    """``db_url`` as a message may show it: without its password (messages end up in logs)."""
-    try:
-        return make_url(db_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return db_url
 
 
 def read_gradebook(db_url: str) -> ClassData:
