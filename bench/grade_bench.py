@@ -89,10 +89,11 @@ def cold_floor(base: Path, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def warm_floor(base: Path, runs: int = 3) -> float:
+def warm_floor(base: Path, runs: int = 3) -> tuple[float, float, float]:
     """The learner's cells alone, in a bare kernel already started, with the course's imports
-    (the notebook's import cells) already run in it: each run in a kernel of its own."""
-    times = []
+    (the notebook's import cells) already run in it: each run in a kernel of its own. The medians
+    of the wall time, of the kernel's CPU time and of the client's (this process's) CPU time."""
+    times, kernel_cpu, client_cpu = [], [], []
     for n in range(runs):
         folder, nb = learner(base, n)
         client = NotebookClient(nb, kernel_name="python3", timeout=120,
@@ -102,17 +103,24 @@ def warm_floor(base: Path, runs: int = 3) -> float:
             for index, cell in code:
                 if timings.only_imports(cell.source):
                     client.execute_cell(cell, index)
-            start = time.perf_counter()
+            kernel = client.km.provisioner.process.pid
+            start, kernel_start, client_start = time.perf_counter(), _cpu(kernel), _own_cpu()
             for index, cell in code:
                 if not timings.only_imports(cell.source):
                     client.execute_cell(cell, index)
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+            kernel_cpu.append(_cpu(kernel) - kernel_start)
+            client_cpu.append(_own_cpu() - client_start)
+    return tuple(statistics.median(v) for v in (times, kernel_cpu, client_cpu))
 
 
-def run_course_grade(course: Path, jobs: int):
+def run_course_grade(course: Path, jobs: int, cpu: "CpuMeter | None" = None):
     start = time.perf_counter()
+    if cpu:
+        cpu.start()
     summary = class_grader.grade(course, [FOLDER], jobs=jobs, force=True, progress=False)
+    if cpu:
+        cpu.finish()
     seconds = time.perf_counter() - start
     if not summary.ok:
         sys.exit(class_grader.report(summary))
@@ -199,7 +207,8 @@ def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
 
     ours = tmp / "ours"
     shutil.copytree(base, ours)
-    summary, ours_s = run_course_grade(ours, jobs)
+    cpu = CpuMeter()
+    summary, ours_s = run_course_grade(ours, jobs, cpu)
 
     serial = tmp / "serial"   # nbgrader's own command with the course's config: warm kernels too
     shutil.copytree(base, serial)
@@ -207,7 +216,7 @@ def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
     nbgrader(serial, "autograde", FOLDER, "--force")
     serial_s = time.perf_counter() - start
 
-    cold, warm = cold_floor(base), warm_floor(base)
+    cold, (warm, floor_kernel, floor_client) = cold_floor(base), warm_floor(base)
     a = {s: v["auto"] for s, v in scores(db_url(stock), FOLDER).items()}
     b = {s: v["auto"] for s, v in scores(db_url(ours), FOLDER).items()}
     c = {s: v["auto"] for s, v in scores(db_url(serial), FOLDER).items()}
@@ -229,10 +238,84 @@ def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
           f"-> {per_notebook / cold:.2f}x the floor")
     print(f"  floor, learner's cells in a warm kernel:   {warm:7.2f} s  "
           f"-> {per_notebook / warm:.2f}x the floor  (target <= 1.3x)")
+    print(f"CPU per submission, core-seconds (course grade kept {cpu.busy_share():.0%} of the "
+          f"{os.cpu_count()} cores busy):")
+    for label, seconds in cpu.per_submission(students):
+        print(f"  {label:<42} {seconds:6.3f}")
+    print(f"  floor: the kernel {floor_kernel:.3f} + the client {floor_client:.3f} = "
+          f"{floor_kernel + floor_client:.3f}")
     if not a == b == c:
         sys.exit("scores differ between stock nbgrader and the course's graders")
     if dask:
         on_dask(tmp, base, students, jobs, ours_s, b)
+
+
+# ---------------------------------------------------------------- CPU time
+def _cpu(pid: int) -> float:
+    """A process's CPU time so far (user and system), in seconds; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Where course grade's CPU time goes: its own process (the parent: planning, merging), its
+    grading workers (nbgrader's steps and the kernel messaging; sampled, they live for the whole
+    run), and the rest of the machine's busy time, which on an otherwise idle machine is the
+    students' kernels, the warm process they fork from and their sandboxes (short-lived
+    processes that sampling would undercount)."""
+
+    def __init__(self):
+        self.me, self.workers, self.stop = os.getpid(), {}, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def start(self) -> None:
+        self.machine, self.parent = _machine_cpu(), _own_cpu()
+        self.before = set(_descendants(self.me))
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.1):
+            for pid in _descendants(self.me):
+                if any("multiprocessing.forkserver" in a for a in _argv(_parent(pid))):
+                    now = _cpu(pid)
+                    # A worker started during the run counts from zero (its start-up too).
+                    first = self.workers.get(pid, (now if pid in self.before else 0.0, 0))[0]
+                    self.workers[pid] = (first, now)
+        self.sampling = time.thread_time()   # the sampler's own time, not the parent's
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        busy, total = _machine_cpu()
+        self.busy = busy - self.machine[0]
+        self.total = total - self.machine[1]
+        self.parent = _own_cpu() - self.parent - self.sampling
+        self.worker = sum(last - first for first, last in self.workers.values())
+
+    def busy_share(self) -> float:
+        return self.busy / self.total if self.total else 0.0
+
+    def per_submission(self, n: int) -> list[tuple[str, float]]:
+        rest = self.busy - self.parent - self.worker
+        return [("students' kernels, warm process, sandboxes", rest / n),
+                ("grading workers (nbgrader, messaging)", self.worker / n),
+                ("parent (plan, template, merging)", self.parent / n),
+                ("in all", self.busy / n)]
 
 
 # ---------------------------------------------------------------- the long run

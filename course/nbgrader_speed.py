@@ -10,13 +10,18 @@
 - A new gradebook is stamped with nbgrader's newest schema revision, which nbgrader asks of the
   ``alembic`` command, a Python start of its own (0.3 to 0.8 s here); Alembic's own API gives the
   same revision in-process, asked once.
+- Cell look-ups: nbgrader's OverwriteCells and SaveAutoGrades ask the gradebook for each graded
+  cell's definition, grade and comment one at a time, each a query of up to six joins (some
+  ninety per Module 1 submission). ``PrefetchingGradebook`` answers them from one query per kind
+  and notebook, and asks nbgrader's own look-up for any name it did not find, so a missing entry
+  fails exactly as before.
 - A scratch gradebook (``course grade``'s copy of the assignment's definition, never the
   instructor's) is written without waiting for the disk after each of its forty-odd commits
   (``unsynced``), and each worker resets one file of its own for every submission
   (``scratch_copy``), so its engine, and SQLAlchemy's compiled statements, serve them all.
 
 ``install()`` is called from ``course.nbgrader_ext.configure``, so ``nbgrader autograde`` with the
-course's config gets the first three as well.
+course's config gets the first four as well.
 """
 
 from __future__ import annotations
@@ -120,6 +125,57 @@ def alembic_head() -> str:
     return ScriptDirectory.from_config(config).get_heads()[0]
 
 
+def _prefetching_gradebook():
+    from nbgrader import api
+
+    from course.gradebook import by_cell_name
+
+    class PrefetchingGradebook(api.Gradebook):
+        """nbgrader's Gradebook whose per-cell look-ups read each notebook's cells once."""
+
+        def _rows(self, key: tuple, load) -> dict:
+            cache = self.__dict__.setdefault("_prefetched", {})
+            if key not in cache:
+                try:
+                    cache[key] = load()
+                except api.MissingEntry:   # nbgrader's own look-up says what is missing
+                    cache[key] = {}
+            return cache[key]
+
+        def _definition(self, kind: str, notebook: str, assignment: str) -> dict:
+            return self._rows((kind, notebook, assignment), lambda: {
+                cell.name: cell
+                for cell in getattr(super(PrefetchingGradebook, self).find_notebook(
+                    notebook, assignment), kind)})
+
+        def find_source_cell(self, name, notebook, assignment):
+            found = self._definition("source_cells", notebook, assignment).get(name)
+            return found or super().find_source_cell(name, notebook, assignment)
+
+        def find_graded_cell(self, name, notebook, assignment):
+            # As nbgrader: a grade cell of that name first, then a task cell.
+            found = (self._definition("grade_cells", notebook, assignment).get(name)
+                     or self._definition("task_cells", notebook, assignment).get(name))
+            return found or super().find_graded_cell(name, notebook, assignment)
+
+        def _submitted(self, model, preferred: str, notebook, assignment, student) -> dict:
+            return self._rows((model.__name__, notebook, assignment, student), lambda: by_cell_name(
+                self, model, self.find_submission_notebook(notebook, assignment, student),
+                preferred))
+
+        def find_grade(self, grade_cell, notebook, assignment, student):
+            found = self._submitted(api.Grade, "GradeCell", notebook, assignment,
+                                    student).get(grade_cell)
+            return found or super().find_grade(grade_cell, notebook, assignment, student)
+
+        def find_comment(self, solution_cell, notebook, assignment, student):
+            found = self._submitted(api.Comment, "SolutionCell", notebook, assignment,
+                                    student).get(solution_cell)
+            return found or super().find_comment(solution_cell, notebook, assignment, student)
+
+    return PrefetchingGradebook
+
+
 _engines: _Engines | None = None
 
 
@@ -129,10 +185,12 @@ def install() -> None:
     if _engines is None:
         from nbgrader import api
         from nbgrader.nbgraderformat import common
+        from nbgrader.preprocessors import overwritecells, saveautogrades
         common.jsonschema = _CachedJsonschema()
         _engines = _Engines(api.create_engine)
         api.create_engine = _engines
         api.get_alembic_version = alembic_head
+        overwritecells.Gradebook = saveautogrades.Gradebook = _prefetching_gradebook()
 
 
 def unsynced(url: str) -> None:
