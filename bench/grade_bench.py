@@ -7,7 +7,10 @@ prints the wall times and the ratio; where one submission's time goes in course 
 kernel start, imports, the learner's cells, nbgrader's own steps, merging); and the seconds per
 notebook and worker against two floors measured here too: a cold kernel started and the notebook
 run in it, and the learner's cells alone in a kernel already started with the course's imports
-done. Speed is judged by these printed figures, never by timed tests.
+done. Last, the CPU time per submission by process (the students' kernels, the grading workers,
+the parent) beside the floor's (its kernel and its client): on a machine whose cores course grade
+keeps busy, CPU time is what the seconds per notebook and worker are made of. Speed is judged by
+these printed figures, never by timed tests.
 
 With --dask it also grades them on a Dask cluster on this machine (`dask scheduler` and --jobs
 workers of one thread, started by the bench with Dask's own commands and stopped after), so the
