@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from nbgrader import api
 from nbgrader.api import BaseCell, Comment, Course, Grade, Gradebook, MissingEntry
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ def existing_course(url: str) -> str | None:
     nbgrader's own commands also add ``default_course`` beside the configured one, so that row
     does not count when there is another.
     """
-    engine = create_engine(url, future=True)
+    engine = api.create_engine(url, echo=False, future=True)   # as nbgrader: one shared engine
     try:
         with Session(engine) as db:
             ids = db.execute(select(Course.id)).scalars().all()

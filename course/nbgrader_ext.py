@@ -100,9 +100,16 @@ def marks_differ(submitted, canonical: dict) -> bool:
 
 def canonical_metadata(source_notebook) -> dict:
     """grade id -> the nbgrader metadata the assignment gives that cell."""
-    graded = {c.name: c.max_score for c in source_notebook.grade_cells}
-    solutions = {c.name for c in source_notebook.solution_cells}
-    tasks = {c.name: c.max_score for c in source_notebook.task_cells}
+    from nbgrader.api import BaseCell, GradeCell, SolutionCell, TaskCell
+    from sqlalchemy.orm import object_session, with_polymorphic
+
+    # One query for every kind of cell (nbgrader's own lists load each cell's points apart).
+    kinds = with_polymorphic(BaseCell, [GradeCell, SolutionCell, TaskCell])
+    cells = object_session(source_notebook).query(kinds) \
+        .filter(kinds.notebook_id == source_notebook.id).all()
+    graded = {c.name: c.max_score for c in cells if isinstance(c, GradeCell)}
+    solutions = {c.name for c in cells if isinstance(c, SolutionCell)}
+    tasks = {c.name: c.max_score for c in cells if isinstance(c, TaskCell)}
     out = {}
     for cell in source_notebook.source_cells:
         meta = {"grade": cell.name in graded, "solution": cell.name in solutions,
