@@ -11,14 +11,15 @@
   ``alembic`` command, a Python start of its own (0.3 to 0.8 s here); Alembic's own API gives the
   same revision in-process, asked once.
 - Cell look-ups: nbgrader's OverwriteCells and SaveAutoGrades ask the gradebook for each graded
-  cell's definition, grade and comment one at a time, each a query of up to six joins (some
-  ninety per Module 1 submission). ``PrefetchingGradebook`` answers them from one query per kind
-  and notebook, and asks nbgrader's own look-up for any name it did not find, so a missing entry
-  fails exactly as before.
+  cell's definition, grade and comment one at a time, each a query of up to six joins (dozens
+  per notebook). ``PrefetchingGradebook`` answers them from one query per kind and notebook,
+  and asks nbgrader's own look-up for any name it did not find, so a missing entry fails
+  exactly as before.
 - A scratch gradebook (``course grade``'s copy of the assignment's definition, never the
   instructor's) is written without waiting for the disk after each of its forty-odd commits
   (``unsynced``), and each worker resets one file of its own for every submission
-  (``scratch_copy``), so its engine, and SQLAlchemy's compiled statements, serve them all.
+  (``scratch_copy``), so its engine, and SQLAlchemy's compiled statements, serve them all. Such a
+  copy of a gradebook nbgrader made is opened without nbgrader's check that each table exists.
 
 ``install()`` is called from ``course.nbgrader_ext.configure``, so ``nbgrader autograde`` with the
 course's config gets the first four as well.
@@ -68,6 +69,7 @@ class _Engines:
         self.create_engine = create_engine
         self.engines: OrderedDict = OrderedDict()
         self.unsynced: set = set()
+        self.copies: set = set()   # URLs of scratch copies of a gradebook nbgrader made
         self.lock = threading.Lock()
 
     def __call__(self, url, **kwargs):
@@ -95,6 +97,7 @@ class _Engines:
     def forget(self, url: str) -> None:
         with self.lock:
             self.unsynced.discard(url)
+            self.copies.discard(url)
             for key in [k for k in self.engines if k[0] == url]:
                 self.engines.pop(key).dispose()
 
@@ -176,6 +179,19 @@ def _prefetching_gradebook():
     return PrefetchingGradebook
 
 
+def _no_schema_check_for_copies(metadata) -> None:
+    """nbgrader checks every table exists each time it opens a gradebook (about a dozen times per
+    notebook); a throw-away copy of a gradebook nbgrader made (``scratch_copy``) has them all."""
+    stock = metadata.create_all
+
+    def create_all(bind=None, **kwargs):
+        if bind is not None and str(bind.url) in _engines.copies:
+            return None
+        return stock(bind=bind, **kwargs)
+
+    metadata.create_all = create_all
+
+
 _engines: _Engines | None = None
 
 
@@ -191,6 +207,7 @@ def install() -> None:
         api.create_engine = _engines
         api.get_alembic_version = alembic_head
         overwritecells.Gradebook = saveautogrades.Gradebook = _prefetching_gradebook()
+        _no_schema_check_for_copies(api.Base.metadata)
 
 
 def unsynced(url: str) -> None:
@@ -210,6 +227,7 @@ def scratch_copy(template, path) -> str:
     _engines.release(url)   # no connection may see the file change under it
     Path(path).write_bytes(Path(template).read_bytes())
     _engines.unsynced.add(url)
+    _engines.copies.add(url)
     return url
 
 
