@@ -32,6 +32,18 @@ class CourseConfig:
         return copy.deepcopy(self.config)
 
 
+def _line(err: BaseException, path: Path) -> str:
+    """", at line N": where in the config file the error was raised (a SyntaxError says it)."""
+    if isinstance(err, SyntaxError):
+        return ""
+    tb, line = err.__traceback__, None
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f", at line {line}" if line else ""
+
+
 def load(root: str | Path) -> CourseConfig:
     """Run ``root/nbgrader_config.py`` (as nbgrader does) and resolve the folders it sets."""
     from nbgrader.coursedir import CourseDirectory
@@ -44,10 +56,11 @@ def load(root: str | Path) -> CourseConfig:
         try:
             config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
         except Exception as err:  # anything the file raises: it is the instructor's code
+            path = root / "nbgrader_config.py"
             raise ConfigError(
-                f"{root / 'nbgrader_config.py'} could not be loaded ({type(err).__name__}: "
-                f"{err}). Fix it and run again: without it nbgrader would grade without the "
-                "course's protections.") from err
+                f"{path} could not be loaded ({type(err).__name__}: {err}{_line(err, path)}). "
+                "Fix it and run again: the course's settings and every grading protection are "
+                "set in it, so nothing runs without it.") from err
     coursedir = CourseDirectory(config=config)
     if not coursedir.root or "root" not in config.get("CourseDirectory", {}):
         coursedir.root = str(root)

@@ -49,7 +49,9 @@ def test_course_build_stops_on_a_broken_config_and_writes_nothing(course):
 def test_the_other_commands_stop_too_with_the_reason(course, command):
     proc = course_cli(course, *command)
     assert proc.returncode == 2, proc.stderr
-    assert "could not be loaded (NameError: name 'two' is not defined)" in proc.stderr
+    line = (course / "nbgrader_config.py").read_text().splitlines().index(TYPO.strip()) + 1
+    assert f"could not be loaded (NameError: name 'two' is not defined, at line {line})" \
+        in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
