@@ -198,7 +198,7 @@ class SafeNotebookExporter(NotebookExporter):
     """Reads submissions for autograding; an unreadable one becomes a notebook saying why.
 
     The stand-in has no answers, nbgrader puts every graded cell back into it (so it scores what
-    its saved clicks earn, usually zero) and the reason stays visible in the graded notebook, in
+    the answers saved with the question widgets earn, usually zero) and the reason stays visible in the graded notebook, in
     formgrader and in the feedback, instead of the run stopping with a traceback. What the
     submission held but was not read (see ``course.safe_autograde``) is noted at the top.
     """
@@ -219,8 +219,9 @@ class SafeNotebookExporter(NotebookExporter):
             except guarded as err:
                 reason = f"its grading marks could not be read ({type(err).__name__})"
                 nb = nbformat.v4.new_notebook()
-        self.log.warning("Cannot grade %s: %s; graded as the unanswered assignment, so it scores "
-                         "what its saved clicks earn (usually zero).", filename, reason)
+        self.log.warning("Cannot grade %s: %s; graded as the unanswered assignment: only the "
+                         "answers the learner saved with the question widgets (kept beside the "
+                         "notebook) count, usually none.", filename, reason)
         return self.from_notebook_node(stand_in(reason, resources), resources=resources, **kw)
 
 
