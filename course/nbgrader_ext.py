@@ -198,9 +198,10 @@ class SafeNotebookExporter(NotebookExporter):
     """Reads submissions for autograding; an unreadable one becomes a notebook saying why.
 
     The stand-in has no answers, nbgrader puts every graded cell back into it (so it scores what
-    the answers saved with the question widgets earn, usually zero) and the reason stays visible in the graded notebook, in
-    formgrader and in the feedback, instead of the run stopping with a traceback. What the
-    submission held but was not read (see ``course.safe_autograde``) is noted at the top.
+    the answers saved with the question widgets earn, usually zero) and the reason stays visible
+    in the graded notebook, in formgrader and in the feedback, instead of the run stopping with a
+    traceback. What the submission held but was not read (see ``course.safe_autograde``) is noted
+    at the top.
     """
 
     def from_filename(self, filename, resources=None, **kw):
