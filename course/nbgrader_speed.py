@@ -14,7 +14,8 @@
   cell's definition, grade and comment one at a time, each a query of up to six joins (dozens
   per notebook). ``PrefetchingGradebook`` answers them from one query per kind and notebook,
   and asks nbgrader's own look-up for any name it did not find, so a missing entry fails
-  exactly as before.
+  exactly as before. SaveAutoGrades also commits after every cell (on a real gradebook, a wait
+  for the disk each time); through it, the same rows are committed once per notebook.
 - A scratch gradebook (``course grade``'s copy of the assignment's definition, never the
   instructor's) is written without waiting for the disk after each of its forty-odd commits
   (``unsynced``), and each worker resets one file of its own for every submission
@@ -134,7 +135,29 @@ def _prefetching_gradebook():
     from course.gradebook import by_cell_name
 
     class PrefetchingGradebook(api.Gradebook):
-        """nbgrader's Gradebook whose per-cell look-ups read each notebook's cells once."""
+        """nbgrader's Gradebook whose per-cell look-ups read each notebook's cells once, and
+        whose users' commits (SaveAutoGrades commits after every cell) are made once, on exit."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.db.commit = self.db.flush   # the session's own commit is made on close
+            self._stopped_by_error = False
+
+        def __exit__(self, exc_type, exc_value, traceback):
+            self._stopped_by_error = exc_type is not None
+            self.close()
+
+        def close(self):
+            try:
+                if self.db.__dict__.pop("commit", None) is not None:
+                    try:
+                        self.db.commit()   # what nbgrader would have committed cell by cell
+                    except Exception:
+                        self.db.rollback()
+                        if not self._stopped_by_error:   # else that error is the one to report
+                            raise
+            finally:
+                super().close()
 
         def _rows(self, key: tuple, load) -> dict:
             cache = self.__dict__.setdefault("_prefetched", {})

@@ -139,3 +139,86 @@ def test_where_names_collide_the_kind_nbgrader_tries_first_wins_in_any_row_order
     assert gbk.by_cell_name(gb, GradeRow, notebook, "GradeCell") == {"q1": graded}
     gb.db.rows.reverse()
     assert gbk.by_cell_name(gb, GradeRow, notebook, "GradeCell") == {"q1": graded}
+
+
+def graded_notebook():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    def marked(cell, grade_id, **meta):
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "grade": False, "solution": False,
+                                     "locked": False, "schema_version": 3, **meta}
+        return cell
+
+    return new_notebook(cells=[
+        marked(new_code_cell("answer = 'B'"), "q1", solution=True),
+        marked(new_code_cell("check(answer)"), "test_q1", grade=True, points=1),
+        marked(new_code_cell("answer = None"), "q2", solution=True, checksum="x"),
+        marked(new_code_cell("check(answer)", outputs=[new_output(
+            "error", ename="AssertionError", evalue="", traceback=[])]), "test_q2", grade=True,
+            points=2),
+        marked(new_markdown_cell("My reflection."), "reflect", grade=True, solution=True,
+               points=4),
+    ])
+
+
+def saved_rows(url) -> dict:
+    with Gradebook(url, "course101") as gb:
+        sub = gb.find_submission_notebook(NB, A, "ana")
+        return {"grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in sub.grades},
+                "comments": {c.name: c.auto_comment for c in sub.comments}}
+
+
+def save_autogrades(url, notebook=None) -> int:
+    """nbgrader's SaveAutoGrades on the graded notebook; the commits it made."""
+    from nbgrader.preprocessors import SaveAutoGrades
+    from sqlalchemy import event
+    from nbgrader import api
+
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    engine = api.create_engine(url, echo=False, future=True)   # the one nbgrader's gradebook uses
+    event.listen(engine, "commit", count)
+    resources = {"nbgrader": {"notebook": NB, "assignment": A, "student": "ana", "db_url": url}}
+    try:
+        SaveAutoGrades().preprocess(notebook or graded_notebook(), resources)
+    finally:
+        event.remove(engine, "commit", count)
+    return len(commits)
+
+
+def test_save_autogrades_writes_the_same_rows_in_one_commit(tmp_path, monkeypatch):
+    nbgrader_speed.install()
+    for name in ("stock", "fast"):
+        gradebook(tmp_path / f"{name}.db").close()
+    fast_url, stock_url = (f"sqlite:///{tmp_path / n}.db" for n in ("fast", "stock"))
+    fast_commits = save_autogrades(fast_url)
+    monkeypatch.setattr(saveautogrades, "Gradebook", Gradebook)   # control: nbgrader's own
+    stock_commits = save_autogrades(stock_url)
+    assert saved_rows(fast_url) == saved_rows(stock_url)
+    assert saved_rows(fast_url)["grades"]["test_q1"] == (1.0, False)
+    assert saved_rows(fast_url)["grades"]["test_q2"] == (0.0, False)
+    assert saved_rows(fast_url)["grades"]["reflect"] == (None, True)
+    # Three grades and three comments: nbgrader's six commits, one per cell, become one (opening
+    # the gradebook commits the same in both).
+    assert stock_commits - fast_commits == 5
+
+
+def test_a_notebook_that_stops_save_autogrades_leaves_what_nbgrader_would(tmp_path, monkeypatch):
+    """Cells before the failing one keep their rows, as with nbgrader's commit per cell."""
+    nbgrader_speed.install()
+    broken = graded_notebook()
+    broken.cells[3].metadata.nbgrader["points"] = "two"   # float() fails on the fourth cell
+    for name in ("stock", "fast"):
+        gradebook(tmp_path / f"{name}.db").close()
+    fast_url, stock_url = (f"sqlite:///{tmp_path / n}.db" for n in ("fast", "stock"))
+    with pytest.raises(ValueError):
+        save_autogrades(fast_url, broken)
+    monkeypatch.setattr(saveautogrades, "Gradebook", Gradebook)
+    with pytest.raises(ValueError):
+        save_autogrades(stock_url, broken)
+    assert saved_rows(fast_url) == saved_rows(stock_url)
+    assert saved_rows(fast_url)["grades"]["test_q1"] == (1.0, False)   # saved before the stop
+    assert saved_rows(fast_url)["grades"]["test_q2"][0] is None   # never reached
