@@ -136,7 +136,8 @@ def _prefetching_gradebook():
 
     class PrefetchingGradebook(api.Gradebook):
         """nbgrader's Gradebook whose per-cell look-ups read each notebook's cells once, and
-        whose users' commits (SaveAutoGrades commits after every cell) are made once, on exit."""
+        whose users' commits (SaveAutoGrades commits after every cell) are made once, when it
+        closes (leaving its ``with`` block closes it)."""
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
