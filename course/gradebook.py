@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from nbgrader import api
 from nbgrader.api import BaseCell, Comment, Course, Grade, Gradebook, MissingEntry
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 #: nbgrader's course id when none is configured.
@@ -17,12 +18,18 @@ def db_url(course_dir) -> str:
     return f"sqlite:///{course_dir}/gradebook.db"
 
 
+#: The password of ``scheme://user:password@host``, up to the last ``@`` (a password may hold one
+#: unescaped), and one given in the query string.
+_PASSWORD = re.compile(r"^([^:/?#]+://[^:@/?#]*:).*@", re.S)
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)[^&#]*", re.I)
+
+
 def shown(url: str) -> str:
-    """``url`` as a message may show it: without its password (messages end up in logs)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    """``url`` as a message may show it: without its password (messages end up in logs).
+
+    Read from the text itself, not parsed: the URLs worth naming in an error are often the ones
+    SQLAlchemy cannot parse (a typo, a port that is not a number)."""
+    return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
 def existing_course(url: str) -> str | None:

@@ -358,6 +358,9 @@ def test_clear_errors_and_a_safe_place_for_the_report(tmp_path, course, monkeypa
     with pytest.raises(report_mod.ReportError) as shown:   # messages reach logs: no password
         gather.read_gradebook("postgresql+nosuchdriver://grader:s3cret@h/db")
     assert "s3cret" not in str(shown.value) and "grader:***@h/db" in str(shown.value)
+    with pytest.raises(report_mod.ReportError, match="not a database URL") as shown:
+        gather.read_gradebook("postgresql://grader:s3cret@h:notaport/db")   # SQLAlchemy: ValueError
+    assert "s3cret" not in str(shown.value) and "grader:***@h:notaport/db" in str(shown.value)
     with pytest.raises(report_mod.ReportError, match="Refusing"):
         report_mod.build(course_dir, course_dir / "source" / "report")
     empty = tmp_path / "empty"

@@ -108,8 +108,9 @@ def check_url(db_url: str) -> None:
     """A clear error for a gradebook that does not exist, instead of silently creating an empty one."""
     try:
         url = make_url(db_url)
-    except ArgumentError:
-        raise ReportError(f"{db_url!r} is not a database URL (e.g. sqlite:///gradebook.db).") from None
+    except (ArgumentError, ValueError):   # ValueError: a port that is not a number
+        raise ReportError(f"{shown(db_url)!r} is not a database URL (e.g. "
+                          "sqlite:///gradebook.db).") from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not Path(url.database).is_file():
         raise ReportError(f"No gradebook at {url.database}. Autograde first (`nbgrader autograde` "
