@@ -29,6 +29,16 @@ class BuildError(RuntimeError):
     pass
 
 
+#: Appended to a scratch course's config. Set, not unset: a db_url from a Jupyter config folder
+#: (read before the course's file) would otherwise come back. Found from the file's own place, not
+#: written as a path: tests and the bench copy scratch courses, and each copy keeps its own.
+SCRATCH_GRADEBOOK = (
+    "\n# course: a scratch course keeps a gradebook of its own, beside this file\n"
+    "import os as _os\n"
+    "c.CourseDirectory.db_url = 'sqlite:///' + _os.path.join(\n"
+    "    _os.path.dirname(_os.path.abspath(__file__)), 'gradebook.db')\n")
+
+
 def scratch_course(root: Path, dest: Path, folders: list[str]) -> Path:
     """A minimal course directory: the config, the header and the chosen source folders.
 
@@ -36,11 +46,8 @@ def scratch_course(root: Path, dest: Path, folders: list[str]) -> Path:
     gradebook on the hub), and a build, `course check` or `course demo` must never write into it.
     """
     shutil.copy(root / "nbgrader_config.py", dest / "nbgrader_config.py")
-    # Unset rather than pinned to a path: tests and the bench copy scratch courses, and each copy
-    # must keep its own gradebook (nbgrader's default, gradebook.db in the course's root).
     with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write("\n# course: a scratch course keeps a gradebook of its own\n"
-                     "c.CourseDirectory.pop('db_url', None)\n")
+        config.write(SCRATCH_GRADEBOOK)
     (dest / "source").mkdir()
     shutil.copy(root / "source" / "header.ipynb", dest / "source" / "header.ipynb")
     for folder in folders:

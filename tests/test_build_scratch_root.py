@@ -91,6 +91,44 @@ def test_control_without_the_root_argument_the_real_course_is_rewritten(
     assert list(out.iterdir()) == []
 
 
+@pytest.fixture()
+def class_gradebook(tmp_path, monkeypatch):
+    """A Jupyter config folder that names the class's gradebook, read by every nbgrader run."""
+    jupyter = tmp_path / "jupyter-config"
+    jupyter.mkdir()
+    gradebook = tmp_path / "class" / "gradebook.db"
+    gradebook.parent.mkdir()
+    (jupyter / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nc.CourseDirectory.db_url = 'sqlite:///{gradebook}'\n")
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(jupyter))
+    monkeypatch.delenv("JUPYTER_CONFIG_PATH", raising=False)
+    return gradebook
+
+
+def scratch_generate(tmp_path) -> Path:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    build.scratch_course(ROOT, scratch, [FOLDER])
+    build.nbgrader(scratch, "generate_assignment", FOLDER, "--force")
+    return scratch
+
+
+def test_a_scratch_course_keeps_its_own_gradebook_whatever_jupyter_config_says(
+        class_gradebook, tmp_path):
+    scratch = scratch_generate(tmp_path)
+    assert not class_gradebook.exists()
+    with open_gradebook(db_url(scratch)) as gb:
+        assert gb.find_assignment(FOLDER).notebooks
+    assert course_config.load(scratch).db_url == db_url(scratch)
+
+
+def test_control_a_scratch_config_that_only_unsets_db_url_writes_the_class_gradebook(
+        class_gradebook, tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "SCRATCH_GRADEBOOK", "\nc.CourseDirectory.pop('db_url', None)\n")
+    scratch = scratch_generate(tmp_path)
+    assert class_gradebook.is_file() and not (scratch / "gradebook.db").exists()
+
+
 # ------------------------------------------------ course build --gradebook
 @pytest.fixture()
 def course(tmp_path):
