@@ -35,6 +35,7 @@ from course.protections import Protections
 from course.safe_execute import SafeExecute
 from course.sandbox import cgroup, warm
 from course.sandbox.bwrap import PACKAGE_ROOT, Limits
+from course.sandbox.direct import DirectKernelManager
 from course.sandbox.kernel import SandboxedKernelManager
 from course.sandbox.warm_kernel import WarmKernelManager
 
@@ -54,10 +55,15 @@ class Client(NotebookClient):
         return kc
 
 
+#: The kind of warm kernel these tests start: stock ipykernel on ZeroMQ here;
+#: test_direct_kernels.py runs many of them again on direct kernels.
+MANAGER = WarmKernelManager
+
+
 def client(code: str, c: Config | None = None, folder: Path | None = None, timeout: int = 60):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(textwrap.dedent(code))])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return Client(nb, kernel_manager_class=WarmKernelManager, timeout=timeout,
+    return Client(nb, kernel_manager_class=MANAGER, timeout=timeout,
                   allow_errors=True, config=c or Config(),
                   resources={"metadata": {"path": str(folder)}} if folder else {})
 
@@ -75,6 +81,7 @@ def run(code: str, c: Config | None = None, folder: Path | None = None, timeout:
     except DeadKernelError:
         pass
     assert km._warm, "the kernel started cold"
+    assert type(km) is MANAGER
     return text_of(nbclient.nb), km
 
 
@@ -308,7 +315,10 @@ def test_with_the_sockets_in_a_host_folder_kernels_start_cold():
     assert warm.unavailable(Limits(), Protections(private_sockets=False))
     assert SafeExecute(config=config("private_sockets")).kernel_manager_class is \
         SandboxedKernelManager
-    assert SafeExecute().kernel_manager_class is WarmKernelManager
+    assert SafeExecute().kernel_manager_class is DirectKernelManager
+    c = Config()
+    c.SafeExecute.direct_kernel = False
+    assert SafeExecute(config=c).kernel_manager_class is WarmKernelManager
     c = Config()
     c.SafeExecute.warm_start = False
     assert SafeExecute(config=c).kernel_manager_class is SandboxedKernelManager
@@ -376,6 +386,9 @@ def grader_peak_mb(off: str | None) -> tuple[int, str]:
     script = textwrap.dedent(f"""
         import re, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import test_warm_kernels
+        from {MANAGER.__module__} import {MANAGER.__name__}
+        test_warm_kernels.MANAGER = {MANAGER.__name__}
         from test_warm_kernels import run, config
         out, km = run({BOMB!r}, config({off!r}, memory_mb=3072))
         status = open("/proc/self/status").read()

@@ -247,14 +247,17 @@ class Zygote:
                 zygote = cls._instances[key] = cls(limits, protections)
             return zygote
 
-    def fork(self, request: dict, files: list, cgroup_procs: list) -> ForkedProcess:
-        """Start one kernel; the process returned is its setup process (ending it ends all)."""
+    def fork(self, request: dict, files: list, cgroup_procs: list,
+             kernel_end: socket.socket | None = None) -> ForkedProcess:
+        """Start one kernel; the process returned is its setup process (ending it ends all).
+        ``kernel_end``, if given, is handed to the kernel as the socket it talks on."""
         ours, theirs = socket.socketpair()
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         ours.settimeout(STARTUP_SECONDS)
+        handed = [theirs.fileno()] + ([kernel_end.fileno()] if kernel_end is not None else [])
         try:
             with self._lock:
-                socket.send_fds(self.control, [b"k"], [theirs.fileno()])
+                socket.send_fds(self.control, [b"k"], handed)
             theirs.close()
             setup, _ = _receive_hello(ours, b"S")
             process = ForkedProcess(setup, os.pidfd_open(setup), ours)

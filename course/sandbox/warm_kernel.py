@@ -96,6 +96,14 @@ class WarmKernelManager(SandboxedKernelManager):
     _warm = False
     client_factory = Type(ReadyKernelClient)
 
+    def _kernel_end(self):
+        """The socket the kernel talks on, when it has one of its own (a direct kernel,
+        ``course.sandbox.direct``); a stock kernel talks on ZeroMQ sockets."""
+        return None
+
+    async def _connect(self) -> None:
+        await self._pin_sockets()
+
     async def _async_pre_start_kernel(self, **kw):
         # Interrupts go as messages: a signal would reach the setup process, not the kernel.
         self.kernel_spec.interrupt_mode = "message"
@@ -133,7 +141,7 @@ class WarmKernelManager(SandboxedKernelManager):
                    "limits": {"cpu": limits.cpu_seconds, "memory_mb": limits.memory_mb,
                               "nproc": limits.processes + 2, "file_mb": limits.file_mb,
                               "open_files": limits.open_files}}
-        process = zygote.fork(request, self._files, self._confine())
+        process = zygote.fork(request, self._files, self._confine(), self._kernel_end())
         self.sandbox_seconds = time.perf_counter() - started
         self._files = []
         self.provisioner.process = process
@@ -141,7 +149,7 @@ class WarmKernelManager(SandboxedKernelManager):
         self._reconcile_connection_info(self.provisioner.connection_info)
         init = process.init_pid
         self._info = {"child-pid": init, "pid-namespace": os.stat(f"/proc/{init}/ns/pid").st_ino}
-        await self._pin_sockets()
+        await self._connect()
         if self.protections.shared_budget and self._cgroup is None:
             self._watchdog = Watchdog(init, self._info["pid-namespace"],
                                       limits.memory_mb << 20, limits.processes)

@@ -23,7 +23,8 @@ fresh sandbox of its own (``isolate``):
 
 The process tree inside the warm sandbox: zygote -> setup (joined the cgroup, made the
 namespaces) -> init (PID 1 of the new PID namespace: reaps, ends them all when the kernel ends)
--> kernel. The setup and init processes say who they are on the socket with SCM_CREDENTIALS, which
+-> kernel: stock ipykernel on ZeroMQ sockets, or, when the grader handed a second socket with the
+first, a direct kernel on it (``course.sandbox.runner``), which only the kernel keeps. The setup and init processes say who they are on the socket with SCM_CREDENTIALS, which
 gives the grader their process ids as the host sees them.
 """
 
@@ -52,6 +53,8 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 MB = 1 << 20
 #: What bubblewrap covers read-only in the /proc it makes, where access() says it is writable.
 PROC_COVERED = ("sys", "sysrq-trigger", "irq", "bus")
+#: Where a direct kernel finds its socket to the grader.
+KERNEL_END = 3
 #: Each kernel's tmpfs holds at most one file (or folder, or link) per this many kB of its size.
 KB_PER_FILE = 4
 
@@ -81,6 +84,8 @@ def preload() -> None:
     import ipykernel.debugger  # noqa: F401  (debugpy alone is a third of a second)
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.inprocess.ipkernel  # noqa: F401  (a direct kernel's, course.sandbox.runner)
+    import course.sandbox.runner  # noqa: F401
     import ipywidgets  # noqa: F401
     import matplotlib.backends.backend_agg  # noqa: F401  (what the inline backend draws with)
     import matplotlib.pyplot  # noqa: F401
@@ -259,9 +264,14 @@ def _quiet_stdio() -> None:
     os.close(null)
 
 
-def _become_kernel(request: dict, connection: str) -> None:
-    """The kernel: stock ipykernel, started as ``python -m ipykernel_launcher -f ...`` would."""
-    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+def _become_kernel(request: dict, connection: str, kernel_end: int | None) -> None:
+    """The kernel: stock ipykernel, started as ``python -m ipykernel_launcher -f ...`` would, or
+    with a socket of its own (``kernel_end``), ipykernel's in-process kernel on it
+    (``course.sandbox.runner``)."""
+    if kernel_end is not None:
+        os.dup2(kernel_end, KERNEL_END, inheritable=False)
+    os.closerange(3 if kernel_end is None else KERNEL_END + 1,
+                  resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     _quiet_stdio()
     os.chdir(WORK)
     os.environ.clear()
@@ -271,6 +281,10 @@ def _become_kernel(request: dict, connection: str) -> None:
     if "numpy" in sys.modules:   # a fork shares its parent's generator state; Python's own
         sys.modules["numpy"].random.seed()   # random module reseeds itself at fork
     del sys.path[0]   # the warm process's folder; ipykernel adds the working folder back
+    if kernel_end is not None:
+        sys.argv = ["ipykernel_launcher"]
+        from course.sandbox import runner
+        runner.serve(KERNEL_END, request["argv"])
     sys.argv = ["ipykernel_launcher", "-f", connection, *request["argv"]]
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
@@ -278,7 +292,7 @@ def _become_kernel(request: dict, connection: str) -> None:
     app.start()
 
 
-def _init(channel: Channel, request: dict) -> None:
+def _init(channel: Channel, request: dict, kernel_end: int | None) -> None:
     """PID 1 of the kernel's namespaces: prepares them, starts the kernel, reaps until it ends."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if request["hardening"]["own_session"]:
@@ -292,8 +306,10 @@ def _init(channel: Channel, request: dict) -> None:
     kernel = os.fork()
     if kernel == 0:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        _become_kernel(request, connection)
+        _become_kernel(request, connection, kernel_end)
         os._exit(0)
+    if kernel_end is not None:
+        os.close(kernel_end)
     channel.hello(b"I")
     channel.sock.close()
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
@@ -311,8 +327,9 @@ def _init(channel: Channel, request: dict) -> None:
             os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-def child(sock: socket.socket, zygote: int) -> None:
-    """In a fresh fork of the zygote: the setup process of one kernel."""
+def child(sock: socket.socket, zygote: int, kernel_end: int | None = None) -> None:
+    """In a fresh fork of the zygote: the setup process of one kernel (``kernel_end``: a
+    direct kernel's socket, which only the kernel keeps)."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != zygote:   # the zygote died before the death signal was asked for
         os._exit(70)
@@ -326,10 +343,12 @@ def child(sock: socket.socket, zygote: int) -> None:
     init = os.fork()
     if init == 0:
         try:
-            _init(channel, request)
+            _init(channel, request, kernel_end)
         except BaseException as err:  # noqa: BLE001 (say why on the socket, never return)
             _report(channel, err)
         os._exit(71)
+    if kernel_end is not None:   # the grader sees the kernel end when no one else holds it
+        os.close(kernel_end)
     code = _until_ended(channel, init)
     try:
         channel.sock.sendall(b"E" + struct.pack("!i", code))
@@ -371,7 +390,7 @@ def serve(control: socket.socket) -> None:
     zygote = os.getpid()
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 16, 1)
+            message, fds, _, _ = socket.recv_fds(control, 16, 2)
         except OSError:
             return
         if not message:
@@ -381,15 +400,18 @@ def serve(control: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             control.close()
-            os.closerange(3, fds[0])
-            os.closerange(fds[0] + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+            kept = fds[:2]   # the setup process's socket, and a direct kernel's if it has one
+            for low, high in zip([3] + [fd + 1 for fd in sorted(kept)],
+                                 sorted(kept) + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
+                os.closerange(low, high)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                child(socket.socket(fileno=fds[0]), zygote)
+                child(socket.socket(fileno=fds[0]), zygote, fds[1] if len(fds) > 1 else None)
             except BaseException:  # noqa: BLE001 (never return into the zygote's loop)
                 pass
             os._exit(71)
-        os.close(fds[0])
+        for fd in fds:
+            os.close(fd)
 
 
 #: The sandbox's environment, as bubblewrap set it, before any import could change it.

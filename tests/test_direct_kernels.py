@@ -1,0 +1,167 @@
+"""Direct kernels (course.sandbox.direct and course.sandbox.runner): ipykernel's in-process kernel
+in a warm kernel's sandbox, talking to the grader over one socket instead of ZeroMQ.
+
+They are what SafeExecute starts by default, so the hostile suites and course check run on them.
+Here: they show what a stock kernel shows; the warm kernels' attacks and controls of
+test_warm_kernels.py run again on them; and what the learner's code can write straight onto the
+socket (it runs in the same process as the kernel) is refused with a reason, never trusted.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+import test_warm_kernels
+from course.sandbox import direct
+from course.sandbox.direct import DirectKernelManager, NotAMessage, parse
+from course.sandbox.runner import PART, pack_parts
+from course.sandbox.warm_kernel import WarmKernelManager
+# Collected again here, where the fixture below makes them start direct kernels.
+from test_warm_kernels import (  # noqa: F401
+    close_warm_processes, test_a_huge_message_never_enters_the_graders_memory,
+    test_a_kernel_finds_nothing_another_left_beside_it, test_children_share_the_memory_budget,
+    test_control_sharing_the_warm_process_namespaces_the_next_kernel_finds_it_all,
+    test_control_without_the_bound_the_grader_holds_the_message,
+    test_control_without_the_filter_memfd_is_allowed,
+    test_every_writable_file_system_is_capped_and_the_rest_is_read_only,
+    test_memory_that_no_process_holds_cannot_be_made, test_nothing_of_a_kernel_is_left_on_the_host,
+    test_nothing_survives_its_kernel, test_processes_are_bounded_for_the_whole_kernel_even_as_root,
+    test_the_kernel_cannot_write_to_the_host_through_its_sockets_folder,
+    test_where_no_cgroup_can_be_made_a_watchdog_holds_the_budget)
+
+
+@pytest.fixture(autouse=True)
+def direct_kernels(monkeypatch):
+    monkeypatch.setattr(test_warm_kernels, "MANAGER", DirectKernelManager)
+
+
+def executed(manager, cells: list[str], timeout: int = 60, c: Config | None = None):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(textwrap.dedent(code))
+                                         for code in cells])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbclient = test_warm_kernels.Client(nb, kernel_manager_class=manager, timeout=timeout,
+                                        allow_errors=True, config=c or Config())
+    km = nbclient.create_kernel_manager()
+    km.error = None
+    try:
+        nbclient.execute()
+    except Exception as err:  # noqa: BLE001 (a stopped kernel: the test reads km.ending)
+        km.error = err
+    assert type(km) is manager and km._warm
+    return nbclient.nb, km
+
+
+def shown(nb) -> list:
+    return [[(o.output_type, sorted(o.get("data", {})), o.get("text", ""), o.get("ename"))
+             for o in cell.outputs] for cell in nb.cells]
+
+
+# ---------------------------------------------------------------- the same notebook as stock
+SAME = [
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint('drawn')",
+    "import sys\nprint('to stderr', file=sys.stderr)\n40 + 2",
+    "from IPython.display import display, HTML\ndisplay(HTML('<b>x</b>'))\n"
+    "h = display('a', display_id=True)\nh.update('b')",
+    "raise ValueError('on purpose')",
+    "import ipywidgets\nipywidgets.IntSlider(value=3)",
+    "input('never asked')",
+    "print(get_ipython().history_manager.hist_file)",   # nbclient's settings reach it
+    "import os, sys\nprint(os.getcwd(), sys.path.index('') < "
+    "[p.endswith('site-packages') for p in sys.path].index(True))",
+]
+
+
+def test_a_direct_kernel_shows_what_a_stock_kernel_shows():
+    """Figures, both streams (each pointing at its cell), results, displays updated by id,
+    errors, widgets with their state saved, no input, and the working folder on sys.path where
+    IPython puts it."""
+    ours, _ = executed(DirectKernelManager, SAME)
+    stock, _ = executed(WarmKernelManager, SAME)
+    assert shown(ours) == shown(stock)
+    assert ("display_data", ["image/png", "text/plain"], "", None) in shown(ours)[0]
+    assert ("stream", [], "drawn\n", None) in shown(ours)[0]
+    assert shown(ours)[3][0][3] == "ValueError"
+    assert shown(ours)[5][0][3] == "StdinNotImplementedError"
+    assert shown(ours)[6] == [("stream", [], ":memory:\n", None)]
+    state = ours.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    assert any(s["model_name"] == "IntSliderModel" and s["state"]["value"] == 3
+               for s in state.values())
+
+
+def test_an_endless_cell_is_interrupted_and_the_next_cell_runs():
+    c = Config()
+    c.NotebookClient.interrupt_on_timeout = True   # as nbgrader's Execute has it
+    nb, km = executed(DirectKernelManager, ["while True: pass", "print('after')"], timeout=3,
+                      c=c)
+    assert shown(nb)[0][-1][3] == "KeyboardInterrupt"
+    assert ("stream", [], "after\n", None) in shown(nb)[1]
+
+
+# ------------------------------------------------------ what the learner writes on the socket
+def frame(channel: bytes, body: bytes) -> str:
+    return f"os.write(3, {channel!r} + ({len(body)}).to_bytes(4, 'big') + {body!r})"
+
+
+def message_body(header=None, parent=None, metadata=None, content=None) -> bytes:
+    import json
+    parts = [header if header is not None else {"msg_type": "stream", "msg_id": "x"},
+             parent if parent is not None else {}, metadata if metadata is not None else {},
+             content if content is not None else {"name": "stdout", "text": "forged"}]
+    return pack_parts([json.dumps(p).encode() for p in parts])
+
+
+FORGED = {
+    "not JSON": frame(b"P", pack_parts([b"{", b"{}", b"{}", b"{}"])),
+    "no channel": frame(b"Q", message_body()),
+    "a header that is a list": frame(b"P", message_body(header=[])),
+    "a part longer than its frame": frame(b"P", PART.pack(1000) + b"{}"),
+    "too few parts": frame(b"S", pack_parts([b"{}", b"{}"])),
+}
+
+
+@pytest.mark.parametrize("forged", list(FORGED.values()), ids=list(FORGED))
+def test_what_is_not_a_message_stops_the_kernel_and_says_why(forged):
+    code = f"import os, time\n{forged}\ntime.sleep(30)\nprint('still here')"
+    nb, km = executed(DirectKernelManager, [code, "print('next')"], timeout=20)
+    assert "not a Jupyter message" in (km.ending() or ""), (shown(nb), km.error)
+    assert type(km.error).__name__ == "DeadKernelError"
+    assert "still here" not in str(shown(nb)) and "next" not in str(shown(nb))
+
+
+def test_control_trusting_the_frames_a_forgery_stalls_the_cell_until_its_time_out(monkeypatch):
+    """Read as it comes, a header that is not an object breaks the grader's reader: nothing
+    answers the cell any more, and it ends only at its time-out, with no word of why."""
+    def trusting(body):
+        import json
+        parts, at = [], 0
+        while at < len(body):
+            (size,) = PART.unpack_from(body, at)
+            parts.append(body[at + PART.size:at + PART.size + size])
+            at += PART.size + size
+        header, parent, metadata, content = (json.loads(p) for p in parts[:4])
+        return {"header": header, "parent_header": parent, "metadata": metadata,
+                "content": content, "buffers": [], "msg_type": header["msg_type"]}
+
+    monkeypatch.setattr(direct, "parse", trusting)
+    code = f"import os, time\n{FORGED['a header that is a list']}\ntime.sleep(30)"
+    nb, km = executed(DirectKernelManager, [code], timeout=4)
+    assert "not a Jupyter message" not in (km.ending() or "")
+    assert type(km.error).__name__ == "CellTimeoutError"
+
+
+@pytest.mark.parametrize("body", [b"", PART.pack(3) + b"{}", message_body(content=[]),
+                                  message_body(header={"msg_type": 7}),
+                                  pack_parts([b"[" * 100_000, b"{}", b"{}", b"{}"])])
+def test_parse_refuses_each_malformed_body(body):
+    with pytest.raises(NotAMessage):
+        parse(body)
+
+
+def test_parse_reads_a_message_and_its_buffers():
+    msg = parse(message_body() + PART.pack(3) + b"abc")
+    assert msg["msg_type"] == "stream" and msg["content"]["text"] == "forged"
+    assert msg["buffers"] == [b"abc"]
