@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import struct
+import time
 import uuid
 from queue import Empty
 
+from course.sandbox.kernel import STARTUP_SECONDS
 from course.sandbox.runner import FRAME, INTERRUPT, IOPUB, PART, REQUEST, SHELL
 from course.sandbox.warm_kernel import WarmKernelManager
 
@@ -89,7 +90,22 @@ class DirectKernelClient:
             self._task = asyncio.ensure_future(self._read())
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
-        """Nothing to wait for: requests wait in the socket until the kernel reads them."""
+        """Until the kernel answers a kernel_info request (so a kernel's start is timed as
+        its making, not as the first cell's)."""
+        request = self.kernel_info()
+        timeout = timeout if timeout is not None else STARTUP_SECONDS
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                if not await self.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds") from None
+                continue
+            if reply["parent_header"].get("msg_id") == request:
+                return
 
     def stop_channels(self) -> None:
         if self._task is not None:
