@@ -65,7 +65,7 @@ class SafeExecute(Execute):
     direct_kernel = Bool(True, help=(
         "With warm_start: run each notebook in ipykernel's in-process kernel, inside the same "
         "sandbox, talking to the grader over one socket instead of ZeroMQ "
-        "(course.sandbox.direct): about a tenth less per notebook on the bench. False keeps "
+        "(course.sandbox.direct): up to a tenth less per notebook on the bench. False keeps "
         "stock ipykernel on ZeroMQ sockets.")).tag(config=True)
 
     def __init__(self, **kwargs):

@@ -3,7 +3,7 @@ in-process kernel, and every message it sends goes to the grader over one Unix s
 
 A stock kernel's messages go through ZeroMQ (a socket per channel, a thread to move them, a
 signature on each) and the grader's client unpacks each again; for a Module 1 notebook that is
-about a tenth of grading's CPU (bench/grade_bench.py, with this and without). This is the same
+up to a tenth of grading's CPU (bench/grade_bench.py, with this and without). This is the same
 IPython kernel (display hooks, inline figures, widgets' comms, errors and execution counts as a
 notebook shows them), with its messages framed on a socket the grader handed the sandbox. The grader's side is ``course.sandbox.direct``; it trusts nothing that
 arrives here: the learner's code runs in this process and can write anything to the socket.
