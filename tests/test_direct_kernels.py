@@ -70,6 +70,8 @@ SAME = [
     "import ipywidgets\nipywidgets.IntSlider(value=3)",
     "input('never asked')",
     "print(get_ipython().history_manager.hist_file)",   # nbclient's settings reach it
+    "import os, subprocess\nos.write(1, b'fd one\\n')\nsubprocess.run(['echo', 'a child'])\n"
+    "os.write(2, b'fd two\\n');",
     "import os, sys\nprint(os.getcwd(), sys.path.index('') < "
     "[p.endswith('site-packages') for p in sys.path].index(True))",
 ]
@@ -77,7 +79,8 @@ SAME = [
 
 def test_a_direct_kernel_shows_what_a_stock_kernel_shows():
     """Figures, both streams (each pointing at its cell), results, displays updated by id,
-    errors, widgets with their state saved, no input, and the working folder on sys.path where
+    errors, widgets with their state saved, no input, nbclient's settings, what the process and
+    its children write to its own stdout and stderr, and the working folder on sys.path where
     IPython puts it."""
     ours, _ = executed(DirectKernelManager, SAME)
     stock, _ = executed(WarmKernelManager, SAME)
@@ -87,6 +90,7 @@ def test_a_direct_kernel_shows_what_a_stock_kernel_shows():
     assert shown(ours)[3][0][3] == "ValueError"
     assert shown(ours)[5][0][3] == "StdinNotImplementedError"
     assert shown(ours)[6] == [("stream", [], ":memory:\n", None)]
+    assert shown(ours)[7][0] == ("stream", [], "fd one\na child\n", None)
     state = ours.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
     assert any(s["model_name"] == "IntSliderModel" and s["state"]["value"] == 3
                for s in state.values())

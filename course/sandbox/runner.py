@@ -90,10 +90,22 @@ def make_kernel(wire: Wire, argv: list[str] = ()):
     whose IOPub messages go to the wire as they are sent. ``argv``: the settings a stock kernel
     would have had on its command line (nbclient's in-memory history, say)."""
     from ipykernel.inprocess.ipkernel import InProcessKernel
+    from ipykernel.iostream import OutStream
     from jupyter_client.session import Session
+    from traitlets import default
     from traitlets.config.loader import KVArgParseConfigLoader
 
     class WiredKernel(InProcessKernel):
+        # As a stock kernel: what is written to the process's own stdout and stderr (a
+        # subprocess, os.write) is output too (ipykernel's in-process kernel leaves it out).
+        @default("stdout")
+        def _default_stdout(self):
+            return OutStream(self.session, self.iopub_thread, "stdout", watchfd=True)
+
+        @default("stderr")
+        def _default_stderr(self):
+            return OutStream(self.session, self.iopub_thread, "stderr", watchfd=True)
+
         def set_parent(self, ident, parent, channel="shell"):
             # The in-process kernel's own print streams are swapped in only while a cell runs,
             # after this: tell them too, or printed output would point at no request.
@@ -106,8 +118,9 @@ def make_kernel(wire: Wire, argv: list[str] = ()):
             self.wire.send(IOPUB, after_delimiter(self._underlying_iopub_socket.recv_multipart()))
 
     WiredKernel.wire = wire
-    # Unsigned: only this process and the grader see the messages, and the grader checks none.
     config = KVArgParseConfigLoader([a for a in argv if a.startswith("--")]).load_config()
+    # Unsigned: only this process and the grader see the messages, and a signature made in the
+    # learner's own process would prove nothing to the grader.
     kernel = WiredKernel.instance(config=config, session=Session(key=b""))
     kernel.start()
     return kernel
