@@ -5,12 +5,13 @@ A stock kernel's messages go through ZeroMQ (a socket per channel, a thread to m
 signature on each) and the grader's client unpacks each again; for a Module 1 notebook that is
 up to a tenth of grading's CPU (bench/grade_bench.py, with this and without). This is the same
 IPython kernel (display hooks, inline figures, widgets' comms, errors and execution counts as a
-notebook shows them), with its messages framed on a socket the grader handed the sandbox. The grader's side is ``course.sandbox.direct``; it trusts nothing that
-arrives here: the learner's code runs in this process and can write anything to the socket.
+notebook shows them), with its messages framed on a socket the grader handed the sandbox. The
+grader's side is ``course.sandbox.direct``; it trusts nothing that arrives here: the learner's
+code runs in this process and can write anything to the socket.
 
-Frames, each way: a channel byte, a big-endian length, then the body. From the grader, the body is
-one JSON request (``{"msg_type", "msg_id", "content"}``), or the channel byte is ``I`` (interrupt).
-To the grader, ``S`` (a shell reply) or ``P`` (IOPub), and the body is the message's parts as the
+Frames, each way: a channel byte, a big-endian length, then the body. From the grader: ``R`` and
+one JSON request (``{"msg_type", "msg_id", "content"}``), or ``I`` with no body (interrupt). To
+the grader: ``S`` (a shell reply) or ``P`` (IOPub), and the body is the message's parts as the
 Jupyter wire protocol has them after its delimiter, without the signature: header, parent header,
 metadata, content and any buffers, each with its length.
 """

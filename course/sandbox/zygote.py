@@ -24,8 +24,9 @@ fresh sandbox of its own (``isolate``):
 The process tree inside the warm sandbox: zygote -> setup (joined the cgroup, made the
 namespaces) -> init (PID 1 of the new PID namespace: reaps, ends them all when the kernel ends)
 -> kernel: stock ipykernel on ZeroMQ sockets, or, when the grader handed a second socket with the
-first, a direct kernel on it (``course.sandbox.runner``), which only the kernel keeps. The setup and init processes say who they are on the socket with SCM_CREDENTIALS, which
-gives the grader their process ids as the host sees them.
+first, a direct kernel on it (``course.sandbox.runner``), which only the kernel keeps. The setup
+and init processes say who they are on the socket with SCM_CREDENTIALS, which gives the grader
+their process ids as the host sees them.
 """
 
 from __future__ import annotations
@@ -400,9 +401,9 @@ def serve(control: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             control.close()
-            kept = fds[:2]   # the setup process's socket, and a direct kernel's if it has one
-            for low, high in zip([3] + [fd + 1 for fd in sorted(kept)],
-                                 sorted(kept) + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
+            kept = sorted(fds)   # the setup process's socket, and a direct kernel's if any
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            for low, high in zip([3] + [fd + 1 for fd in kept], kept + [limit]):
                 os.closerange(low, high)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
