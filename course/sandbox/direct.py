@@ -69,9 +69,6 @@ class Channel:
         except asyncio.TimeoutError:
             raise Empty from None
 
-    def msg_ready(self) -> bool:
-        return not self._queue.empty()
-
 
 class DirectKernelClient:
     """What nbclient uses of a kernel client, on the direct kernel's socket."""
@@ -116,10 +113,6 @@ class DirectKernelClient:
             self._writer = None
         else:
             self._sock.close()
-
-    @property
-    def channels_running(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     async def is_alive(self) -> bool:
         return await self.manager.is_alive()

@@ -26,6 +26,8 @@ import socket
 import struct
 import threading
 
+from course.sandbox.zygote import Channel
+
 FRAME = struct.Struct("!cI")
 PART = struct.Struct("!I")
 SHELL, IOPUB, REQUEST, INTERRUPT = b"S", b"P", b"R", b"I"
@@ -44,11 +46,11 @@ def after_delimiter(parts: list) -> list[bytes]:
     return raw[raw.index(DELIMITER) + 2:]
 
 
-class Wire:
+class Wire(Channel):
     """The kernel's end of the socket; frames from several threads never interleave."""
 
     def __init__(self, sock: socket.socket):
-        self.sock = sock
+        super().__init__(sock)
         self._lock = threading.Lock()
 
     def send(self, channel: bytes, parts: list[bytes]) -> None:
@@ -56,33 +58,20 @@ class Wire:
         with self._lock:
             self.sock.sendall(FRAME.pack(channel, len(body)) + body)
 
-    def read_exact(self, size: int) -> bytes | None:
-        chunks = []
-        while size:
-            chunk = self.sock.recv(min(size, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
-
     def requests(self, into: queue.Queue) -> None:
         """Read the grader's frames until it closes the socket: requests are queued for the main
         thread; an interrupt is a SIGINT to this process, as ipykernel does with one."""
-        while True:
-            head = self.read_exact(FRAME.size)
-            if head is None:
-                break
-            channel, size = FRAME.unpack(head)
-            if channel == INTERRUPT:
-                os.kill(os.getpid(), signal.SIGINT)
-                continue
-            if size > MAX_REQUEST:
-                break
-            body = self.read_exact(size)
-            if body is None:
-                break
-            into.put(json.loads(body))
+        try:
+            while True:
+                channel, size = FRAME.unpack(self.read_exact(FRAME.size))
+                if channel == INTERRUPT:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    continue
+                if size > MAX_REQUEST:
+                    break
+                into.put(json.loads(self.read_exact(size)))
+        except EOFError:
+            pass
         into.put(None)
 
 

@@ -16,8 +16,8 @@ fresh sandbox of its own (``isolate``):
   the home folder, /tmp, /dev/shm and the socket folder, capped in size and in files (an empty
   file costs the host's kernel memory no process holds); nothing of the warm process's, or of an
   earlier kernel's, is visible there;
-- the submission's files and folders written into the new home folder, the connection file bound
-  read-only at /run/connection.json;
+- the submission's files and folders written into the new home folder, and a stock kernel's
+  connection file bound read-only at /run/connection.json;
 - every capability dropped, the resource limits set, and a seccomp layer that refuses any further
   namespace or mount, so none of it can be undone.
 
@@ -265,7 +265,7 @@ def _quiet_stdio() -> None:
     os.close(null)
 
 
-def _become_kernel(request: dict, connection: str, kernel_end: int | None) -> None:
+def _become_kernel(request: dict, connection: str | None, kernel_end: int | None) -> None:
     """The kernel: stock ipykernel, started as ``python -m ipykernel_launcher -f ...`` would, or
     with a socket of its own (``kernel_end``), ipykernel's in-process kernel on it
     (``course.sandbox.runner``)."""
@@ -302,8 +302,10 @@ def _init(channel: Channel, request: dict, kernel_end: int | None) -> None:
     if isolate:
         _fresh_file_systems(request)
     _write_files(channel, request, request["sizes"]["home_mb"] * MB // 2)
-    os.makedirs(os.path.dirname(request["connection"]["ip"]), exist_ok=True)
-    connection = _place_connection(request["connection"], isolate)
+    connection = None   # a direct kernel talks on its own socket, not ZeroMQ's
+    if kernel_end is None:
+        os.makedirs(os.path.dirname(request["connection"]["ip"]), exist_ok=True)
+        connection = _place_connection(request["connection"], isolate)
     kernel = os.fork()
     if kernel == 0:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
