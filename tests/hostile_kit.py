@@ -183,7 +183,8 @@ def test_each_hostile_submission_passes_its_own_check(graded):
     course, cases, *_ = graded
     problems = {name: case.check(graded_notebook_text(course, name) or "{}")
                 for name, case in cases.items() if case.check}
-    assert not {k: v for k, v in problems.items() if v}
+    failed = {k: v for k, v in problems.items() if v}
+    assert not failed, f"hostile submissions that failed their own check: {failed}"
 
 
 def test_a_folder_without_a_notebook_is_never_credited_beyond_its_clicks(graded):
