@@ -70,8 +70,10 @@ SAME = [
     "import ipywidgets\nipywidgets.IntSlider(value=3)",
     "input('never asked')",
     "print(get_ipython().history_manager.hist_file)",   # nbclient's settings reach it
-    # (stdout only: two descriptors are read by two threads, in either order, stock or direct)
-    "import os, subprocess\nos.write(1, b'fd one\\n')\nsubprocess.run(['echo', 'a child']);",
+    # stdout only (two descriptors are read by two threads, in either order), and a second for
+    # the thread that reads it to pass it on before the cell ends, in either kernel
+    "import os, subprocess, time\nos.write(1, b'fd one\\n')\nsubprocess.run(['echo', 'a child'])\n"
+    "time.sleep(1)",
     "import os, sys\nprint(os.getcwd(), sys.path.index('') < "
     "[p.endswith('site-packages') for p in sys.path].index(True))",
 ]
