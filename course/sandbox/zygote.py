@@ -98,6 +98,31 @@ def preload() -> None:
     for sub in ("widgets", "plots"):   # every widget and figure a notebook can import
         for path in sorted((Path(course.__file__).parent / sub).glob("*.py")):
             __import__(f"course.{sub}" if path.stem == "__init__" else f"course.{sub}.{path.stem}")
+    for name in KERNEL_IMPORTS:
+        __import__(name)
+    import PIL.Image
+    PIL.Image.preinit()   # the image formats it loads when it first saves one (a figure)
+
+
+#: What each kernel imported for itself, a few milliseconds apiece, though nothing in them is a
+#: student's: found by listing the modules new in a kernel after its start and a Module 1
+#: notebook (tests/test_direct_kernels.py checks the start). numpy.random is what the reseed
+#: below imports (numpy loads it lazily), about 10 ms in every kernel.
+KERNEL_IMPORTS = (
+    "numpy.random",
+    # the shell's making: its history database, completer, inspector, event loop
+    "sqlite3", "IPython.core.completerlib", "IPython.core.oinspect", "tornado.platform.asyncio",
+    # the notebooks' cells and hidden tests, and IPython's figure support
+    "course.checks", "course.hidden_tests", "course.wire", "IPython.core.logger",
+    "IPython.core.pylabtools", "bdb", "importlib.resources.readers",
+)
+
+
+def fresh_random_state() -> None:
+    """A fork shares its parent's generator state: reseed numpy's from the system (Python's own
+    random module reseeds itself at fork)."""
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
 
 
 def uncover_proc() -> None:
@@ -279,8 +304,7 @@ def _become_kernel(request: dict, connection: str | None, kernel_end: int | None
     os.environ.update(ENVIRONMENT)
     os.makedirs(MPLCONFIGDIR, exist_ok=True)
     _confine(request["limits"])
-    if "numpy" in sys.modules:   # a fork shares its parent's generator state; Python's own
-        sys.modules["numpy"].random.seed()   # random module reseeds itself at fork
+    fresh_random_state()
     del sys.path[0]   # the warm process's folder; ipykernel adds the working folder back
     if kernel_end is not None:
         sys.argv = ["ipykernel_launcher"]
