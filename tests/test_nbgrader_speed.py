@@ -1,12 +1,17 @@
 """course.nbgrader_speed's shortcuts apply only where they are safe.
 
 A throw-away copy of a gradebook nbgrader made (course grade's per-worker copy) is opened without
-nbgrader's check that every table exists; any other gradebook still gets its tables made."""
+nbgrader's check that every table exists; any other gradebook still gets its tables made. An
+output is checked by a compiled validator, with exactly nbformat's verdict and error."""
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 
+import nbformat
+import pytest
+from nbformat.v4 import nbbase, new_output
 from nbgrader.api import Gradebook
 
 from course import nbgrader_speed
@@ -35,3 +40,70 @@ def test_a_scratch_copy_is_opened_without_the_table_check(tmp_path):
     nbgrader_speed.forget(url)          # control: an ordinary gradebook gets the check
     Gradebook(url).close()
     assert "comment" in tables(copy)
+
+
+OUTPUTS = [
+    new_output("stream", name="stdout", text="Noted: the caller is safe.\n"),
+    new_output("stream", name="stderr", text="a warning\n"),
+    new_output("display_data", data={"text/plain": "<Figure>", "image/png": "iVBORw0KGgo="},
+               metadata={"image/png": {"width": 400}}),
+    new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {
+        "model_id": "ab12", "version_major": 2, "version_minor": 0}, "text/plain": "Dropdown"}),
+    new_output("execute_result", data={"text/plain": "3"}, execution_count=4),
+    new_output("error", ename="ValueError", evalue="no such option", traceback=["line 1"]),
+]
+
+
+def spoiled(output) -> list:
+    """The output with each of its fields taken away or of the wrong kind, and with extras."""
+    spoilt = []
+    for key in output:
+        gone = copy.deepcopy(output)
+        del gone[key]
+        spoilt.append(gone)
+        for value in (12345, None, [], {}, "text", ["a", 1]):
+            wrong = copy.deepcopy(output)
+            wrong[key] = value
+            spoilt.append(wrong)
+    spoilt.append({**copy.deepcopy(output), "extra": 1})
+    for key, value in (("no-slash", "x"), ("text/plain", 5), ("application/json", "text"),
+                       ("image/png", ["a"])):
+        if "data" in output:
+            wrong = copy.deepcopy(output)
+            wrong["data"][key] = value
+            spoilt.append(wrong)
+    return spoilt
+
+
+def verdict(validate, node, ref):
+    try:
+        validate(node, ref)
+    except nbformat.ValidationError as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o["output_type"])
+def test_an_output_gets_nbformats_own_verdict_and_error(output):
+    nbgrader_speed.install()
+    compiled, stock = nbbase.validate, nbbase.validate.stock
+    invalid = 0
+    for node in [output, *spoiled(output)]:
+        for ref in nbgrader_speed.OUTPUT_DEFINITIONS:
+            expected = verdict(stock, node, ref)
+            assert verdict(compiled, node, ref) == expected, (ref, node)
+            invalid += expected is not None
+    assert invalid > 20   # the spoiled ones were refused, and by both
+
+
+def test_a_valid_output_is_not_checked_again_by_jsonschema(monkeypatch):
+    nbgrader_speed.install()
+    asked = []
+    stock = nbformat.validate
+    monkeypatch.setattr(nbformat, "validate", lambda *a, **k: asked.append(a) or stock(*a, **k))
+    for output in OUTPUTS:
+        new_output(**output)
+    assert asked == []
+    with pytest.raises(nbformat.ValidationError):   # control: one it refuses goes to nbformat's
+        new_output("stream", name=3, text="x")
+    assert len(asked) == 1
