@@ -216,7 +216,7 @@ class SafeNotebookExporter(NotebookExporter):
                     "Note from grading: " + "; ".join(notes) + "."))
             guarded = MARK_ERRORS if Protections(config=self.config).canonical_metadata else ()
             try:
-                return self.from_notebook_node(nb, resources=resources, **kw)
+                return self.from_notebook_node(OwnedNotebook(nb), resources=resources, **kw)
             except guarded as err:
                 reason = f"its grading marks could not be read ({type(err).__name__})"
                 nb = nbformat.v4.new_notebook()
@@ -224,6 +224,16 @@ class SafeNotebookExporter(NotebookExporter):
                          "answers the learner saved with the question widgets (kept beside the "
                          "notebook) count, usually none.", filename, reason)
         return self.from_notebook_node(stand_in(reason, resources), resources=resources, **kw)
+
+
+class OwnedNotebook(nbformat.NotebookNode):
+    """A notebook that only this export holds, just read from its file. nbconvert deep-copies
+    what it is given three times per export (against a caller's keeping it), a twentieth of a
+    grading worker's CPU on Module 1; nothing else holds this one, so each copy is itself.
+    (Only the notebook: a cell copied by a preprocessor is still a copy.)"""
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def stand_in(reason: str, resources) -> nbformat.NotebookNode:

@@ -2,19 +2,26 @@
 
 A throw-away copy of a gradebook nbgrader made (course grade's per-worker copy) is opened without
 nbgrader's check that every table exists; any other gradebook still gets its tables made. An
-output is checked by a compiled validator, with exactly nbformat's verdict and error."""
+output is checked by a compiled validator, with exactly nbformat's verdict and error. A submission
+just read is exported without nbconvert's deep copies, and to the same notebook."""
 
 from __future__ import annotations
 
 import copy
 import sqlite3
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import nbbase, new_output
+from nbconvert.exporters import NotebookExporter
+from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor
 from nbgrader.api import Gradebook
 
 from course import nbgrader_speed
+from course.nbgrader_ext import OwnedNotebook
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tables(path) -> set:
@@ -107,3 +114,25 @@ def test_a_valid_output_is_not_checked_again_by_jsonschema(monkeypatch):
     with pytest.raises(nbformat.ValidationError):   # control: one it refuses goes to nbformat's
         new_output("stream", name=3, text="x")
     assert len(asked) == 1
+
+
+class Seen(Preprocessor):
+    """Appends a cell, and notes which notebook object it was handed."""
+    handed: list = []
+
+    def preprocess(self, nb, resources):
+        Seen.handed.append(nb)
+        nb.cells.append(nbformat.v4.new_markdown_cell("graded", id="added-by-the-test"))
+        return nb, resources
+
+
+@pytest.mark.parametrize("owned", [True, False], ids=["owned", "control-copied"])
+def test_an_owned_notebook_is_exported_as_a_copied_one_is_but_never_copied(owned):
+    nb = nbformat.read(ROOT / "release" / "m1_first_contact" / "first_contact.ipynb", 4)
+    exporter = NotebookExporter(preprocessors=[ClearOutputPreprocessor, Seen])
+    expected, _ = exporter.from_notebook_node(copy.deepcopy(nb))
+    given = OwnedNotebook(copy.deepcopy(nb)) if owned else copy.deepcopy(nb)
+    Seen.handed = []
+    text, _ = exporter.from_notebook_node(given)
+    assert text == expected
+    assert (Seen.handed[0] is given) == owned   # control: nbconvert's own copy is handed on
