@@ -20,7 +20,9 @@
   instructor's) is written without waiting for the disk after each of its forty-odd commits
   (``unsynced``), and each worker resets one file of its own for every submission
   (``scratch_copy``), so its engine, and SQLAlchemy's compiled statements, serve them all. Such a
-  copy of a gradebook nbgrader made is opened without nbgrader's check that each table exists.
+  copy of a gradebook nbgrader made is opened without nbgrader's check that each table exists,
+  without asking whether it has any, and, once an open has found its course, without asking
+  for the course again (two queries and a commit of each open's three).
 
 - Outputs: nbclient makes each output the kernel sends with nbformat's ``new_output``, which checks
   it against the schema's definition of an output with jsonschema (nbformat uses its compiled
@@ -80,6 +82,7 @@ class _Engines:
         self.engines: OrderedDict = OrderedDict()
         self.unsynced: set = set()
         self.copies: set = set()   # URLs of scratch copies of a gradebook nbgrader made
+        self.courses: set = set()  # (URL, course) of a copy found to hold that course
         self.lock = threading.Lock()
 
     def __call__(self, url, **kwargs):
@@ -108,6 +111,7 @@ class _Engines:
         with self.lock:
             self.unsynced.discard(url)
             self.copies.discard(url)
+            self.courses -= {key for key in self.courses if key[0] == url}
             for key in [k for k in self.engines if k[0] == url]:
                 self.engines.pop(key).dispose()
 
@@ -254,6 +258,52 @@ def _no_schema_check_for_copies(metadata) -> None:
     metadata.create_all = create_all
 
 
+def _quick_opens_for_copies(api) -> None:
+    """Each time it opens, nbgrader's Gradebook also asks the database whether it has any table
+    (to stamp a new one with its schema revision) and whether the course is in it (adding it if
+    not): two queries and a commit, most of an open's cost, a dozen opens per notebook. A scratch
+    copy is of a gradebook nbgrader made: it has every table, and once an open has found (or
+    added) a course, the copy has it until ``scratch_copy`` resets the file."""
+    stock_inspect, stock_init, stock_check = api.inspect, api.Gradebook.__init__, \
+        api.Gradebook.check_course
+    known = threading.local()   # this open's course is known to be in its copy
+
+    def inspect(subject, *args, **kwargs):
+        if str(getattr(subject, "url", "")) in _engines.copies:
+            return _EveryTable(api.Base.metadata)
+        return stock_inspect(subject, *args, **kwargs)
+
+    def __init__(self, db_url, course_id="default_course", authenticator=None):
+        key = (str(db_url), course_id)
+        known.course = key in _engines.courses
+        try:
+            stock_init(self, db_url, course_id, authenticator)
+        finally:
+            known.course = False
+        if key[0] in _engines.copies:
+            _engines.courses.add(key)
+
+    def check_course(self, course_id="default_course", **kwargs):
+        if getattr(known, "course", False):   # asked by the open itself (which ignores the answer)
+            known.course = False
+            return None
+        return stock_check(self, course_id, **kwargs)
+
+    api.inspect = inspect
+    api.Gradebook.__init__ = __init__
+    api.Gradebook.check_course = check_course
+
+
+class _EveryTable:
+    """An inspector's answer for a scratch copy: the tables of the gradebook it is a copy of."""
+
+    def __init__(self, metadata):
+        self.metadata = metadata
+
+    def get_table_names(self) -> list:
+        return sorted(self.metadata.tables)
+
+
 _engines: _Engines | None = None
 
 
@@ -271,6 +321,7 @@ def install() -> None:
         api.get_alembic_version = alembic_head
         overwritecells.Gradebook = saveautogrades.Gradebook = _prefetching_gradebook()
         _no_schema_check_for_copies(api.Base.metadata)
+        _quick_opens_for_copies(api)
         nbbase.validate = _compiled_output_check()
 
 
@@ -289,6 +340,7 @@ def scratch_copy(template, path) -> str:
     url = f"sqlite:///{path}"
     install()
     _engines.release(url)   # no connection may see the file change under it
+    _engines.courses -= {key for key in _engines.courses if key[0] == url}
     Path(path).write_bytes(Path(template).read_bytes())
     _engines.unsynced.add(url)
     _engines.copies.add(url)

@@ -49,6 +49,39 @@ def test_a_scratch_copy_is_opened_without_the_table_check(tmp_path):
     assert "comment" in tables(copy)
 
 
+def statements(url: str, course: str) -> list:
+    """The SQL statements one open and close of the gradebook at ``url`` sends."""
+    from sqlalchemy import event
+
+    from nbgrader import api
+    sent = []
+    engine = api.create_engine(url, echo=False, future=True)   # the shared engine
+    listen = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        Gradebook(url, course).close()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    return sent
+
+
+def test_a_copy_found_to_hold_its_course_is_opened_without_a_query(tmp_path):
+    nbgrader_speed.install()
+    template, copy_path = tmp_path / "template.db", tmp_path / "worker.db"
+    Gradebook(f"sqlite:///{template}", "course101").close()
+    url = nbgrader_speed.scratch_copy(template, copy_path)
+    assert any("course" in sql for sql in statements(url, "course101"))   # the first open asks
+    assert statements(url, "course101") == []
+    other = statements(url, "another")   # a course the copy lacks is added, as nbgrader does
+    with sqlite3.connect(copy_path) as db:
+        assert {"course101", "another"} <= {row[0] for row in db.execute("select id from course")}
+    assert any(sql.lstrip().upper().startswith("INSERT") for sql in other)
+    nbgrader_speed.scratch_copy(template, copy_path)   # reset: the copy is asked again
+    assert any("course" in sql for sql in statements(url, "course101"))
+    nbgrader_speed.forget(url)          # control: an ordinary gradebook is asked every time
+    assert statements(url, "course101") and statements(url, "course101")
+
+
 OUTPUTS = [
     new_output("stream", name="stdout", text="Noted: the caller is safe.\n"),
     new_output("stream", name="stderr", text="a warning\n"),
