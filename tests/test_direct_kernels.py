@@ -9,6 +9,7 @@ socket (it runs in the same process as the kernel) is refused with a reason, nev
 
 from __future__ import annotations
 
+import signal
 import textwrap
 
 import nbformat
@@ -105,6 +106,30 @@ def test_an_endless_cell_is_interrupted_and_the_next_cell_runs():
                       c=c)
     assert shown(nb)[0][-1][3] == "KeyboardInterrupt"
     assert ("stream", [], "after\n", None) in shown(nb)[1]
+
+
+@pytest.mark.parametrize("graceful", [True, False], ids=["graceful", "control-asked-on-zeromq"])
+def test_a_graceful_shutdown_lets_the_kernel_end_by_itself(monkeypatch, graceful):
+    """nbclient's default shutdown asks the kernel to end. A direct kernel has no ZeroMQ control
+    channel to be asked on: it ends, with status 0, when the grader's end stops writing.
+    Control: asked on ZeroMQ as jupyter_client would, it never hears and is killed once
+    shutdown_wait_time has passed."""
+    ended = {}
+
+    class Watched(DirectKernelManager):
+        async def _async_finish_shutdown(self, *args, **kwargs):
+            process = self.provisioner.process
+            await super()._async_finish_shutdown(*args, **kwargs)
+            ended["status"] = process.returncode
+
+    if not graceful:
+        monkeypatch.setattr(DirectKernelManager, "_async_request_shutdown",
+                            WarmKernelManager._async_request_shutdown)
+    c = Config()
+    c.KernelManager.shutdown_wait_time = 1
+    nb, _ = executed(Watched, ["print('done')"], c=c)
+    assert shown(nb)[0] == [("stream", [], "done\n", None)]
+    assert ended["status"] == (0 if graceful else -signal.SIGKILL)
 
 
 # ------------------------------------------------------ what the learner writes on the socket

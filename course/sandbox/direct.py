@@ -203,6 +203,21 @@ class DirectKernelManager(WarmKernelManager):
 
     interrupt_kernel = _async_interrupt_kernel
 
+    async def _async_request_shutdown(self, restart: bool = False) -> None:
+        """A graceful shutdown: a direct kernel has no control channel to ask on (jupyter_client
+        would ask on ZeroMQ and, with no answer, wait out ``shutdown_wait_time`` before killing
+        it); it ends by itself, with status 0, once the grader's end stops writing."""
+        if not self._warm:
+            return await super()._async_request_shutdown(restart=restart)
+        from jupyter_client.manager import _ShutdownStatus
+        if self._ours is not None:
+            try:
+                self._ours.shutdown(socket.SHUT_WR)
+            except OSError:   # already closed: the kernel has seen its end
+                pass
+        await self.provisioner.shutdown_requested(restart=restart)
+        self._shutdown_status = _ShutdownStatus.ShutdownRequest
+
     def release(self) -> None:
         if self._client is not None:
             self._client.stop_channels()
