@@ -144,6 +144,7 @@ def graded(request, generated, listener, tmp_path_factory):
     shutil.copytree(base, course, dirs_exist_ok=True)
     with open(course / "nbgrader_config.py", "a") as f:
         f.write("c.Sandbox.memory_mb = 2048\n")
+        f.write("".join(f"{line}\n" for line in getattr(request.module, "CONFIG", ())))
     # The instructor tried the source notebook and clicked every key: nbgrader copies the other
     # files of source/<assignment> into each graded folder, and these must never reach a student
     # (c.Autograde.exclude_overwriting), or every case without clicks of its own scores them.
