@@ -44,23 +44,55 @@ def _line(err: BaseException, path: Path) -> str:
     return f", at line {line}" if line else ""
 
 
-def load(root: str | Path) -> CourseConfig:
-    """Run ``root/nbgrader_config.py`` (as nbgrader does) and resolve the folders it sets."""
-    from nbgrader.coursedir import CourseDirectory
+#: What nbgrader reads from each Jupyter config folder, in the order it reads them.
+JUPYTER_FILES = ("jupyter_config.py", "jupyter_config.json", "nbgrader_config.py",
+                 "nbgrader_config.json")
+
+
+def _read(path: Path, why: str):
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    loader = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
+    try:
+        return loader(path.name, path=str(path.parent)).load_config()
+    except Exception as err:  # anything the file raises: it is the instructor's code
+        raise ConfigError(f"{path} could not be loaded ({type(err).__name__}: {err}"
+                          f"{_line(err, path)}). Fix it and run again: {why}") from err
+
+
+def jupyter_config():
+    """The settings nbgrader reads before the course's own file: its and Jupyter's config files
+    in the Jupyter config folders (``jupyter --paths``), the first folder listed winning. On the
+    hub an instructor's folder names the course and the exchange; a gradebook URL set there is
+    the one formgrader and ``nbgrader autograde`` write to, so ``course grade`` must too."""
+    from jupyter_core.paths import jupyter_config_path
     from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    folders = list(reversed(jupyter_config_path()))
+    for name in JUPYTER_FILES:   # nbgrader's own files over Jupyter's, each folder in turn
+        for folder in folders:
+            path = Path(folder) / name
+            if path.is_file():
+                config.merge(_read(path, "nbgrader reads it too, so every nbgrader command "
+                                         "would stop on it as well."))
+    return config
+
+
+def load(root: str | Path) -> CourseConfig:
+    """Read the settings nbgrader would read for the course at ``root`` (the Jupyter config
+    folders', then ``root/nbgrader_config.py``, which wins) and resolve the folders they set.
+    The course folder is ``root``, as when nbgrader is given it on its command line, even where
+    a Jupyter config folder names another (the real course, when this is a scratch copy)."""
+    from nbgrader.coursedir import CourseDirectory
 
     root = Path(root).resolve()
-    config = Config()
+    config = jupyter_config()
+    config.get("CourseDirectory", {}).pop("root", None)
     if (root / "nbgrader_config.py").is_file():
-        try:
-            config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-        except Exception as err:  # anything the file raises: it is the instructor's code
-            path = root / "nbgrader_config.py"
-            raise ConfigError(
-                f"{path} could not be loaded ({type(err).__name__}: {err}{_line(err, path)}). "
-                "Fix it and run again: the course's settings and every grading protection are "
-                "set in it, so nothing runs without it.") from err
+        config.merge(_read(root / "nbgrader_config.py",
+                           "the course's settings and every grading protection are set in it, "
+                           "so nothing runs without it."))
     coursedir = CourseDirectory(config=config)
     if not coursedir.root or "root" not in config.get("CourseDirectory", {}):
         coursedir.root = str(root)
