@@ -106,7 +106,7 @@ def preload() -> None:
 
 #: What each kernel imported for itself, a few milliseconds apiece, though nothing in them is a
 #: student's: found by listing the modules new in a kernel after its start and a Module 1
-#: notebook (tests/test_direct_kernels.py checks the start). numpy.random is what the reseed
+#: notebook (tests/test_warm_preload.py checks them). numpy.random is what the reseed
 #: below imports (numpy loads it lazily), about 10 ms in every kernel.
 KERNEL_IMPORTS = (
     "numpy.random",
