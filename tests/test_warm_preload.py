@@ -1,9 +1,9 @@
 """What the warm process imports once so that each kernel does not (course.sandbox.zygote).
 
 Every module a kernel imports at its start, or for the course's own cells, costs that kernel a
-few milliseconds of its own CPU if the warm process has not already imported it; measured, that
-was about 20 ms per submission (numpy.random alone 10 ms, imported by the reseed every kernel
-does). Here a fork of a process that ran the warm process's preload makes a direct kernel as the
+few milliseconds of its own CPU if the warm process has not already imported it; measured, about
+16 ms per kernel outside the sandbox (numpy.random, imported by the reseed every kernel does, 7 ms
+there and 10 ms inside it). Here a fork of a process that ran the warm process's preload makes a direct kernel as the
 sandbox does and runs a cell like the notebooks' (the course's checks, a hidden test's import, a
 figure): nothing new is imported but matplotlib's inline backend, which is imported in each
 kernel on purpose (imported without a shell, it could not hook into one). The control shows the
