@@ -11,9 +11,10 @@ from __future__ import annotations
 import tempfile
 from multiprocessing import forkserver, get_context
 
-#: What every worker imports to grade (the fork server imports it once, before they fork).
+#: What every worker imports to grade (the fork server imports it once, before they fork); the
+#: last also does the one-time work each worker did at its first submission.
 WORKER_IMPORTS = ["__main__", "course.class_grader", "course.nbgrader_ext", "course.safe_execute",
-                  "nbgrader.converters"]
+                  "nbgrader.converters", "course.worker_warmup"]
 
 
 class PoolUnavailable(RuntimeError):
