@@ -410,3 +410,36 @@ def test_a_dead_graders_cgroup_is_swept_and_a_live_ones_is_kept():
     finally:
         live.communicate("", timeout=30)
     assert kept in cgroup.sweep_orphans() and not kept.exists()
+
+
+MATPLOTLIBS_ANSWER = ("import matplotlib; from matplotlib import font_manager; "
+                      "print(matplotlib.get_cachedir() + '/fontlist-v' + "
+                      "font_manager.FontManager.__version__ + '.json')")
+
+
+@pytest.mark.parametrize("setting", ["default", "MPLCONFIGDIR", "XDG_CACHE_HOME"])
+def test_the_font_list_is_found_where_matplotlib_keeps_it(setting, tmp_path):
+    """The sandbox binds the host's font list, found without importing matplotlib: the same
+    file matplotlib itself reads (each asked in a fresh process, under the same settings)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME")}
+    if setting != "default":
+        env[setting] = str(tmp_path / setting)
+    ours = ("import sys; from course.sandbox import bwrap; print(bwrap.font_list_path()); "
+            "print('matplotlib' in sys.modules)")
+    run = lambda code: subprocess.run([sys.executable, "-c", code], env=env, check=True,  # noqa: E731
+                                      capture_output=True, text=True).stdout.split()
+    found, imported = run(ours)
+    assert imported == "False"
+    assert Path(found) == Path(run(MATPLOTLIBS_ANSWER)[-1]).resolve()
+
+
+def test_a_missing_font_list_is_built_by_matplotlib_and_then_bound(tmp_path):
+    """On a machine where matplotlib has not yet saved its font list, it is asked to (in a fresh
+    process: matplotlib keeps the folder it found for the rest of a process's life)."""
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path)}
+    code = ("from course.sandbox import bwrap; before = bwrap.font_list_path().exists(); "
+            "print(before, bwrap._font_cache() == bwrap.font_list_path())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                         text=True).stdout.split()
+    assert out == ["False", "True"]
+    assert len(list(tmp_path.glob("fontlist-v*.json"))) == 1
