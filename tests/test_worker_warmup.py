@@ -6,11 +6,9 @@ relaxed. Control: a worker that starts from nothing (spawned) compiles them itse
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+import subprocess
+import sys
 from pathlib import Path
-
-from course import worker_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / "m1_first_contact" / "first_contact.ipynb"
@@ -41,14 +39,25 @@ def schemas_compiled_at_first_submission(notebook: str) -> int:
     return len(compiled)
 
 
-def compiled_in(context) -> int:
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(schemas_compiled_at_first_submission, str(NOTEBOOK)).result()
+def compiled_in(context: str) -> int:
+    """Asked of a pool's worker, in a process of its own: this one's fork server may have been
+    started already, without the workers' imports (a test's plain forkserver process)."""
+    code = ("import sys, test_worker_warmup as t; from concurrent.futures import "
+            "ProcessPoolExecutor; from multiprocessing import get_context; "
+            "from course import worker_pool\n"
+            "if __name__ == '__main__':\n"
+            f"    context = {context}\n"
+            "    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:\n"
+            "        print(pool.submit(t.schemas_compiled_at_first_submission, "
+            f"{str(NOTEBOOK)!r}).result())\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, check=True,
+                          capture_output=True, text=True)
+    return int(done.stdout.split()[-1])
 
 
 def test_a_worker_from_the_fork_server_compiles_nothing_at_its_first_submission():
-    assert compiled_in(worker_pool.fork_server()) == 0
+    assert compiled_in("worker_pool.fork_server()") == 0
 
 
 def test_control_a_worker_started_from_nothing_compiles_them_itself():
-    assert compiled_in(get_context("spawn")) >= 3
+    assert compiled_in("get_context('spawn')") >= 3
