@@ -132,6 +132,41 @@ def test_a_graceful_shutdown_lets_the_kernel_end_by_itself(monkeypatch, graceful
     assert ended["status"] == (0 if graceful else -signal.SIGKILL)
 
 
+class SleepsSeen:
+    """jupyter_client.manager's asyncio, noting each sleep it is asked for."""
+
+    def __init__(self):
+        import asyncio
+        self.asyncio, self.asked = asyncio, []
+
+    async def sleep(self, delay, *args, **kwargs):
+        self.asked.append(delay)
+        return await self.asyncio.sleep(delay, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.asyncio, name)
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["ours", "control-stock-decorator"])
+def test_a_kernel_starts_and_ends_without_jupyter_clients_pause(monkeypatch, ours):
+    """jupyter_client sleeps 10 ms after each start and shutdown of a kernel; the sandboxed
+    managers do not, and their ``ready`` future is settled as jupyter_client's is. Control: with
+    jupyter_client's own decorated coroutines, both pauses come back."""
+    from jupyter_client import manager as stock_manager
+
+    from course.sandbox.kernel import SandboxedKernelManager
+    seen = SleepsSeen()
+    monkeypatch.setattr(stock_manager, "asyncio", seen)
+    if not ours:
+        for name in ("start_kernel", "shutdown_kernel"):
+            monkeypatch.setattr(SandboxedKernelManager, name,
+                                getattr(stock_manager.AsyncKernelManager, name))
+    nb, km = executed(DirectKernelManager, ["print('done')"])
+    assert shown(nb)[0] == [("stream", [], "done\n", None)]
+    assert km.ready.done() and km.ready.exception() is None
+    assert seen.asked.count(0.01) == (0 if ours else 2)
+
+
 # ------------------------------------------------------ what the learner writes on the socket
 def frame(channel: bytes, body: bytes) -> str:
     return f"os.write(3, {channel!r} + ({len(body)}).to_bytes(4, 'big') + {body!r})"
