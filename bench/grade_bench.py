@@ -119,6 +119,7 @@ def warm_floor(base: Path, runs: int = 3) -> tuple[float, float, float]:
 
 def run_course_grade(course: Path, jobs: int, cpu: "CpuMeter | None" = None):
     start = time.perf_counter()
+    STARTED[course] = time.monotonic()   # the clock of the summary's "merged at"
     if cpu:
         cpu.start()
     summary = class_grader.grade(course, [FOLDER], jobs=jobs, force=True, progress=False)
@@ -128,6 +129,19 @@ def run_course_grade(course: Path, jobs: int, cpu: "CpuMeter | None" = None):
     if not summary.ok:
         sys.exit(class_grader.report(summary))
     return summary, seconds
+
+
+#: When each course grade run began (time.monotonic), by course folder.
+STARTED: dict = {}
+
+
+def start_up(summary, started: float, jobs: int) -> tuple[float, float]:
+    """(seconds until the first submission was merged, seconds per notebook and worker after
+    it): the first holds what a run pays once (the warm process, the workers' fork server, the
+    gradebook template) and the first submission; the second is the pace after it."""
+    merged = sorted(t["merged at"] for t in summary.timings)
+    pace = (merged[-1] - merged[0]) * jobs / (len(merged) - 1) if len(merged) > 1 else 0.0
+    return merged[0] - started, pace
 
 
 def breakdown(summary) -> list[tuple[str, float, float, float]]:
@@ -237,6 +251,11 @@ def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
     for label, median, low, high in breakdown(summary):
         print(f"  {label:<42} {median:6.3f}  ({low:.3f} to {high:.3f})")
     print(f"course grade, per notebook and worker:       {per_notebook:7.2f} s")
+    first, pace = start_up(summary, STARTED[ours], jobs)
+    print(f"  of it, until the first submission merged:   {first:7.2f} s  "
+          f"({first * jobs / students:.2f} s per notebook and worker)")
+    print(f"  after it, per notebook and worker:          {pace:7.2f} s  "
+          f"-> {pace / warm:.2f}x the warm floor")
     print(f"  floor, cold kernel + notebook:             {cold:7.2f} s  "
           f"-> {per_notebook / cold:.2f}x the floor")
     print(f"  floor, learner's cells in a warm kernel:   {warm:7.2f} s  "
