@@ -47,7 +47,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course import class_grader, content, demo, keys, notebooks, timings  # noqa: E402
+from course import class_grader, content, keys, notebooks, timings  # noqa: E402
 from course import submissions as subs  # noqa: E402
 from course.build import nbgrader, scratch_course, scripts_first  # noqa: E402
 from course.gradebook import db_url, scores  # noqa: E402
@@ -63,6 +63,10 @@ BREAKDOWN = [("sandbox: made and torn down", ("sandbox",)),
 
 
 def prepare(base: Path, students: int) -> None:
+    # Imported here, not with the module: this module is the workers' fork server's __main__,
+    # which it imports before any worker can start, and course.demo brings matplotlib and the
+    # widgets (0.4 s) that grading never uses; `course grade`'s own __main__ is light.
+    from course import demo
     scratch_course(ROOT, base, [FOLDER])
     nbgrader(base, "generate_assignment", FOLDER, "--force")
     module = content.module("m1")
