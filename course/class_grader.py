@@ -475,8 +475,8 @@ class _Run(Recorder):
         handoff = self.warm_process() if self.warm_process else None
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
                                  mp_context=worker_pool.fork_server(),
-                                 initializer=warm.adopt if handoff else None,
-                                 initargs=handoff or ()) as pool:
+                                 initializer=worker_pool.start_worker,
+                                 initargs=(os.getpid(), handoff)) as pool:
             futures = {}
             for n, task in queue:
                 try:

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -212,3 +213,97 @@ def test_a_temp_folder_too_long_for_the_pools_socket_is_named(plain_course):
         shutil.rmtree(long_tmp, ignore_errors=True)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "set TMPDIR to a shorter folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- the grading process killed
+def waits_in_a_worker(root, template, task, scratch_parent=None):
+    """A stand-in for ``grade_one`` that notes its worker's process id and waits."""
+    Path(os.environ["TMPDIR"], f"worker-{os.getpid()}").write_text(task.student)
+    time.sleep(300)
+
+
+def start_without_following(parent, handoff):
+    """The control's pool initializer (imported by name in each worker, as the pool's own is):
+    the warm process adopted, the grading process not followed."""
+    if handoff:
+        from course.sandbox import warm
+        warm.adopt(*handoff)
+
+
+KILLED_DRIVER = """
+import sys
+from course import class_grader, worker_pool
+import test_class_grader_robust as here
+class_grader.grade_one = here.waits_in_a_worker
+if sys.argv[3] == "control":
+    worker_pool.start_worker = here.start_without_following
+class_grader.grade(sys.argv[1], [sys.argv[2]], jobs=2, progress=False)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def descendants(root: int) -> set:
+    """Every process under ``root`` now (its fork server, workers, warm process...)."""
+    parents = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            parents[int(status.parent.name)] = int(status.read_text().split("PPid:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            pass
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.parametrize("follow", [True, False], ids=["follows", "control-without"])
+def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_path_factory,
+                                                             follow):
+    """`course grade` killed with SIGKILL (the out-of-memory killer, a hub's time limit) cannot
+    clean up; its workers end by themselves, and with them their fork server, and its warm
+    process ends with it: nothing it started is left running. Control: without following it,
+    the workers wait for work that never comes, for good."""
+    tmp = tmp_path_factory.mktemp("killed")
+    env = scripts_first(dict(os.environ, TMPDIR=str(tmp),
+                             PYTHONPATH=os.pathsep.join([str(TESTS),
+                                                         os.environ.get("PYTHONPATH", "")])))
+    grading = subprocess.Popen([sys.executable, "-c", KILLED_DRIVER, str(plain_course), FOLDER,
+                                "follow" if follow else "control"], cwd=plain_course, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started, started_at = set(), {}
+    try:
+        assert wait_until(lambda: len(list(tmp.glob("worker-*"))) == 2, 120), "no workers"
+        started = descendants(grading.pid)
+        started_at = {pid: start_time(pid) for pid in started}
+        workers = {int(p.name.split("-")[1]) for p in tmp.glob("worker-*")}
+        assert workers < started
+        grading.kill()
+        grading.wait()
+        ended = wait_until(lambda: not any(alive(p) for p in started), 15 if follow else 5)
+        assert ended == follow, sorted(p for p in started if alive(p))
+    finally:
+        grading.kill()
+        for pid, since in started_at.items():   # the control's (never a later process's)
+            if alive(pid) and start_time(pid) == since:
+                os.kill(pid, signal.SIGKILL)
