@@ -386,7 +386,11 @@ def _descendants(root: int) -> list[int]:
     while pending:
         pid = pending.pop()
         found.append(pid)
-        for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:   # it ended since its parent listed it
+            continue
+        for task in tasks:
             try:
                 pending += [int(c) for c in (task / "children").read_text().split()]
             except OSError:

@@ -2,8 +2,8 @@
 
 The fork server imports this module (``worker_pool.WORKER_IMPORTS``): importing it runs
 ``warm_up``, so that every worker forked after it starts with the work done. Without it, each
-worker did it again at its first submission, about a third of a second of CPU while the class's
-grading starts (on a 2-core machine, while the warm process and the parent are busy too).
+worker did it again at its first submission, 0.07-0.09 s of CPU each while the class's grading
+starts (on a 2-core machine, while the warm process and the parent are busy too).
 Nothing here depends on a course or a student: it is the same for every submission.
 """
 

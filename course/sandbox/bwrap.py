@@ -92,9 +92,9 @@ def _font_cache() -> Path | None:
     """The host's matplotlib font list, built once: every fresh sandbox would otherwise rebuild it
     (about half a second per kernel).
 
-    Looked for where matplotlib keeps it without importing matplotlib: that import, a quarter of
-    a second, would delay the warm process's start at the beginning of every grading. Only where
-    it is not there yet is matplotlib asked, which builds and saves it."""
+    Looked for where matplotlib keeps it without importing matplotlib: that import, about 0.2 s,
+    would delay the warm process's start at the beginning of every grading. Only where it is not
+    there yet is matplotlib asked, which builds and saves it."""
     path = font_list_path()
     if path is None or not path.is_file():
         try:
