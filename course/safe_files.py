@@ -10,10 +10,13 @@ with the reason it was ignored, so the grader can say so in the graded notebook.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import shutil
 import stat
 import subprocess
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,13 +222,39 @@ def remove_tree(path: str | os.PathLike) -> None:
         path.unlink(missing_ok=True)
         return
     try:
-        shutil.rmtree(path, onerror=_make_removable)
+        with _collector_paused():
+            shutil.rmtree(path, onerror=_make_removable)
     except (OSError, RecursionError):
         pass
     if os.path.lexists(path):
         # shutil recurses once per level; coreutils' rm walks any depth.
         subprocess.run(["chmod", "-R", "u+rwx", str(path)], capture_output=True)
         subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], capture_output=True)
+
+
+#: Removals under way that keep automatic garbage collection paused, and whether it was on.
+_pause = {"removals": 0, "collector_was_on": False}
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def _collector_paused():
+    """No automatic garbage collection meanwhile. shutil.rmtree recurses once per level, so in a
+    very deep tree it runs at the recursion limit: a collection set off there runs finalizers with
+    no room left, and each fails (Python reports them as unraisable exceptions). Garbage waits
+    for the next collection instead."""
+    with _pause_lock:
+        if _pause["removals"] == 0:
+            _pause["collector_was_on"] = gc.isenabled()
+            gc.disable()
+        _pause["removals"] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pause["removals"] -= 1
+            if _pause["removals"] == 0 and _pause["collector_was_on"]:
+                gc.enable()
 
 
 def _make_removable(function, path, _exc_info) -> None:

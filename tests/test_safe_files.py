@@ -4,8 +4,10 @@ Each test builds a folder the way an attacker would and checks what the readers 
 controls show the same folder read the stock way (``shutil``) does reach what the link points at.
 """
 
+import gc
 import os
 import shutil
+import sys
 import threading
 
 import pytest
@@ -102,11 +104,10 @@ def test_bounds_limit_entries_size_and_depth(tmp_path):
     assert any("first 10 entries" in why for _, why in found.ignored)
 
 
-def test_remove_tree_removes_a_tree_deeper_than_python_recursion(tmp_path):
-    top = tmp_path / "deep"
+def deep_tree(top, levels: int = 1500) -> None:
     top.mkdir()
     fd = os.open(top, os.O_RDONLY)
-    for _ in range(1500):   # folder by folder: os.makedirs itself recurses
+    for _ in range(levels):   # folder by folder: os.makedirs itself recurses
         os.mkdir("d", dir_fd=fd)
         inner = os.open("d", os.O_RDONLY, dir_fd=fd)
         os.close(fd)
@@ -114,8 +115,65 @@ def test_remove_tree_removes_a_tree_deeper_than_python_recursion(tmp_path):
     os.close(os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
     os.chmod(fd, 0o500)
     os.close(fd)
+
+
+def test_remove_tree_removes_a_tree_deeper_than_python_recursion(tmp_path):
+    top = tmp_path / "deep"
+    deep_tree(top)
     remove_tree(top)
     assert not top.exists()
+
+
+class Finalized:
+    """Cyclic garbage whose finalizer needs a few hundred frames of its own."""
+    done = 0
+
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        def down(n):
+            return n if n == 0 else down(n - 1)
+        down(300)
+        Finalized.done += 1
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["remove_tree", "control-plain-rmtree"])
+def test_no_finalizer_runs_at_the_depth_of_a_deep_removal(tmp_path, monkeypatch, ours):
+    """A garbage collection set off deep in the removal (here: garbage made at the 800th
+    level) would run finalizers with no stack left; each failed, as an unraisable exception
+    (which once failed the test run that met it). remove_tree lets them run after, at ease.
+    Control: shutil.rmtree alone."""
+    top = tmp_path / "deep"
+    deep_tree(top)
+    failed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: failed.append(u.exc_type))
+    stock_scandir, calls = os.scandir, []
+
+    def scandir(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 800:
+            for _ in range(2000):
+                Finalized()   # enough allocations to set a collection off, here
+        return stock_scandir(*args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    Finalized.done = 0
+    try:
+        if ours:
+            remove_tree(top)
+        else:
+            with pytest.raises(RecursionError):
+                shutil.rmtree(top)
+    finally:
+        monkeypatch.undo()
+        gc.collect()
+        remove_tree(top)
+    assert len(calls) > 800
+    if ours:
+        assert not failed and Finalized.done == 2000
+    else:
+        assert failed and set(failed) == {RecursionError}
 
 
 def test_remove_tree_never_follows_a_link(tmp_path):
