@@ -141,6 +141,9 @@ class SafeExecute(Execute):
         started = time.perf_counter()
         try:
             await super().async_start_new_kernel(**kwargs)
+        except BaseException:
+            await self._give_up_kernel()
+            raise
         finally:
             timings.since(self._timing, "kernel start", started)
             sandbox_seconds = getattr(self.km, "sandbox_seconds", 0.0)
@@ -149,11 +152,24 @@ class SafeExecute(Execute):
 
     async def async_start_new_kernel_client(self):
         started = time.perf_counter()
-        kc = await super().async_start_new_kernel_client()
+        try:
+            kc = await super().async_start_new_kernel_client()
+        except BaseException:
+            await self._give_up_kernel()
+            raise
         if hasattr(self.km, "watch"):
             self.km.watch(kc)
         timings.since(self._timing, "kernel start", started)
         return kc
+
+    async def _give_up_kernel(self) -> None:
+        """After a kernel or its client that could not start: end the kernel and remove what it
+        had on the host. nbclient does so only for a kernel that did not answer in time; one
+        whose sockets could not even be reached (ZeroMQ refusing a path too long for Unix, as
+        jupyter_client connects after the kernel has started) kept running, and its folder
+        stayed in the temp folder."""
+        if self.km is not None:
+            await self._async_cleanup_kernel()
 
     async def _async_cleanup_kernel(self):
         started = time.perf_counter()

@@ -10,10 +10,12 @@ socket (it runs in the same process as the kernel) is refused with a reason, nev
 from __future__ import annotations
 
 import signal
+import tempfile
 import textwrap
 
 import nbformat
 import pytest
+import zmq
 from traitlets.config import Config
 
 import test_warm_kernels
@@ -231,3 +233,35 @@ def test_parse_reads_a_message_and_its_buffers():
     msg = parse(message_body() + PART.pack(3) + b"abc")
     assert msg["msg_type"] == "stream" and msg["content"]["text"] == "forged"
     assert msg["buffers"] == [b"abc"]
+
+
+# ---------------------------------------------------------------- a kernel that cannot be reached
+@pytest.mark.parametrize("give_up", [True, False], ids=["given-up", "control-without"])
+def test_a_kernel_that_cannot_be_reached_leaves_nothing(tmp_path, monkeypatch, give_up):
+    """ZeroMQ refuses a socket path longer than Unix allows, so with a long temp folder
+    jupyter_client cannot connect to a kernel it has just started; nbclient cleans up only after
+    a kernel that did not answer. SafeExecute ends the kernel and removes its folder. Control:
+    without that, the kernel's folder stays in the temp folder and its sandbox runs on."""
+    from course.safe_execute import SafeExecute
+    temp = tmp_path / ("t" * 100)
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    if not give_up:
+        async def keep(self):
+            pass
+        monkeypatch.setattr(SafeExecute, "_give_up_kernel", keep)
+    made = []
+    stock_create = SafeExecute.create_kernel_manager
+    monkeypatch.setattr(SafeExecute, "create_kernel_manager",
+                        lambda self: made.append(stock_create(self)) or made[-1])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("40 + 2")])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    with pytest.raises(zmq.ZMQError, match="too long"):
+        SafeExecute().preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    (km,) = made
+    try:
+        assert (list(temp.iterdir()) == []) == give_up
+        assert km.has_kernel != give_up
+    finally:   # the control's: its sandbox, and the ZeroMQ context the failed socket holds open
+        km.release()
+        km.context.destroy(linger=0)
