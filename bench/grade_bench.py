@@ -63,9 +63,8 @@ BREAKDOWN = [("sandbox: made and torn down", ("sandbox",)),
 
 
 def prepare(base: Path, students: int) -> None:
-    # Imported here, not with the module: this module is the workers' fork server's __main__,
-    # which it imports before any worker can start, and course.demo brings matplotlib and the
-    # widgets (0.4 s) that grading never uses; `course grade`'s own __main__ is light.
+    # Only the submissions are made with course.demo (matplotlib and the widgets, 0.4 s), which
+    # grading never uses: a run that only grades does not import it.
     from course import demo
     scratch_course(ROOT, base, [FOLDER])
     nbgrader(base, "generate_assignment", FOLDER, "--force")
@@ -141,8 +140,8 @@ STARTED: dict = {}
 
 def start_up(summary, started: float, jobs: int) -> tuple[float, float]:
     """(seconds until the first submission was merged, seconds per notebook and worker after
-    it): the first holds what a run pays once (the warm process, the workers' fork server, the
-    gradebook template) and the first submission; the second is the pace after it."""
+    it): the first holds what a run pays once (the warm process, the gradebook template, the
+    workers' imports where this process lacks them) and the first submission; the second is the pace after it."""
     merged = sorted(t["merged at"] for t in summary.timings)
     pace = (merged[-1] - merged[0]) * jobs / (len(merged) - 1) if len(merged) > 1 else 0.0
     return merged[0] - started, pace
@@ -317,7 +316,7 @@ class CpuMeter:
     def _sample(self) -> None:
         while not self.stop.wait(0.1):
             for pid in _descendants(self.me):
-                if any("multiprocessing.forkserver" in a for a in _argv(_parent(pid))):
+                if _role(pid, self.me) == "worker":
                     now = _cpu(pid)
                     # A worker started during the run counts from zero (its start-up too).
                     first = self.workers.get(pid, (now if pid in self.before else 0.0, 0))[0]
@@ -369,15 +368,16 @@ def _parent(pid: int) -> int:
 
 def _role(pid: int, me: int) -> str | None:
     """What a process of this run is: the grader (parent), a worker, or the warm process; None
-    for the rest (the students' kernels, bubblewrap, the pool's fork server). A fork keeps its
-    parent's command line, so they are told apart by their parents'."""
+    for the rest (the students' kernels, bubblewrap). A fork keeps its parent's command line, so
+    they are told apart by their parents': a worker is the grader's fork, a kernel's setup
+    process the warm process's."""
     if pid == me:
         return "parent"
-    argv, parent = _argv(pid), _argv(_parent(pid))
+    argv, parent = _argv(pid), _parent(pid)
     if argv[1:3] == ["-m", "course.sandbox.zygote"]:
-        return None if parent[1:3] == argv[1:3] else "warm process"   # else a kernel's setup
-    if any("multiprocessing.forkserver" in a for a in argv):
-        return "worker" if any("multiprocessing.forkserver" in a for a in parent) else None
+        return None if _argv(parent)[1:3] == argv[1:3] else "warm process"
+    if parent == me and argv == _argv(me):
+        return "worker"
     return None
 
 

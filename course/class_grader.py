@@ -43,6 +43,7 @@ from course import gradebook as gbk
 from course import safe_autograde
 from course.build import scripts_first
 from course.sandbox import cgroup, warm
+from course.sandbox.kernel import sockets_do_not_fit
 from course import worker_pool
 from course.safe_files import (copy_tree, is_real_folder, not_a_folder, read_regular,
                                remove_tree, scan)
@@ -470,11 +471,12 @@ class _Run(Recorder):
     def _pool(self, queue: list, jobs: int) -> list:
         """Grade ``queue`` ((number, task) pairs) in a fresh pool; those its breaking cost."""
         broken = []
-        # forkserver: workers start clean (no inherited gradebook connections) and stay warm;
-        # they fork from a server that has imported the grading code once for all of them.
+        # Forked from this process, workers start with the grading code imported (imported
+        # here first, while the warm process starts) and stay warm; see course.worker_pool.
+        context = worker_pool.context()
         handoff = self.warm_process() if self.warm_process else None
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(queue))),
-                                 mp_context=worker_pool.fork_server(),
+                                 mp_context=context,
                                  initializer=worker_pool.start_worker,
                                  initargs=(os.getpid(), handoff)) as pool:
             futures = {}
@@ -516,34 +518,26 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
         return summary
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     local = not address
-    try:
-        if local:   # started early: it imports the grading code while the parent prepares
-            worker_pool.fork_server()
-        with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
-                tqdm(total=len(tasks), disable=not progress, unit="submission",
-                     desc="Grading") as bar, \
-                (warm.shared(cfg.config) if local else nullcontext()) as warm_process:
-            template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
-                                     Path(tmp))
-            if local:
-                _Run(cfg, template, Path(tmp), summary, bar, warm_process).grade(tasks, jobs)
-                remove_tree(Path(tmp) / "started")
-            else:
-                try:  # only here: plain `course grade` needs no Dask
-                    from course import cluster_grading
-                except ImportError as err:
-                    raise ClusterError(f"grading on a Dask cluster needs Dask's distributed "
-                                       f"package ({err}); install the course with its `cluster` "
-                                       "extra (pip install '.[cluster]')") from None
-                cluster_grading.grade(cfg, template, tasks, address,
-                                      Recorder(cfg, summary, bar), Path(tmp))
-    except worker_pool.PoolUnavailable as err:
-        raise GradingError(str(err)) from None
-    except OSError as err:   # the pool itself can meet the same limit
-        why = worker_pool.unavailable(err)
-        if why is err:
-            raise
-        raise GradingError(str(why)) from None
+    if local and (why := sockets_do_not_fit(tempfile.gettempdir())):
+        raise GradingError(why)
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
+            tqdm(total=len(tasks), disable=not progress, unit="submission",
+                 desc="Grading") as bar, \
+            (warm.shared(cfg.config) if local else nullcontext()) as warm_process:
+        template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
+                                 Path(tmp))
+        if local:
+            _Run(cfg, template, Path(tmp), summary, bar, warm_process).grade(tasks, jobs)
+            remove_tree(Path(tmp) / "started")
+        else:
+            try:  # only here: plain `course grade` needs no Dask
+                from course import cluster_grading
+            except ImportError as err:
+                raise ClusterError(f"grading on a Dask cluster needs Dask's distributed "
+                                   f"package ({err}); install the course with its `cluster` "
+                                   "extra (pip install '.[cluster]')") from None
+            cluster_grading.grade(cfg, template, tasks, address,
+                                  Recorder(cfg, summary, bar), Path(tmp))
     if local:   # a worker that died took its sandbox's cgroup clean-up with it
         cgroup.sweep_orphans()
     summary.seconds = time.monotonic() - started

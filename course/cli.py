@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -73,17 +72,6 @@ def cmd_demo(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from course import worker_pool
-    if not (args.scheduler or os.environ.get("COURSE_DASK_SCHEDULER")):
-        # Local workers: their fork server imports the grading code while this process does
-        # (finding the course loads its config, which imports nbgrader too). Workers inherit its
-        # environment, so nbgrader's helper scripts must be on PATH before it starts.
-        build_mod.scripts_first(os.environ)
-        try:
-            worker_pool.fork_server()
-        except worker_pool.PoolUnavailable as err:
-            print(f"course grade: {err}", file=sys.stderr)
-            return 2
     from course import class_grader
     root = find_root(Path.cwd())
     try:

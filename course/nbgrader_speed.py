@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from collections import OrderedDict
 
@@ -84,6 +85,15 @@ class _Engines:
         self.copies: set = set()   # URLs of scratch copies of a gradebook nbgrader made
         self.courses: set = set()  # (URL, course) of a copy found to hold that course
         self.lock = threading.Lock()
+        self.inherited: list = []  # a forked process's: its parent's engines, never touched
+
+    def set_aside(self) -> None:
+        """In a process just forked (course grade's workers): make engines of its own. Its
+        parent's are kept, neither used nor closed, for their connections are the parent's
+        (closing one would end the parent's session on a database server)."""
+        self.lock = threading.Lock()
+        self.inherited += self.engines.values()
+        self.engines.clear()
 
     def __call__(self, url, **kwargs):
         key = (str(url), tuple(sorted(kwargs.items())))
@@ -305,6 +315,14 @@ class _EveryTable:
 
 
 _engines: _Engines | None = None
+
+
+def _after_fork() -> None:
+    if _engines is not None:
+        _engines.set_aside()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def install() -> None:

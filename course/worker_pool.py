@@ -1,49 +1,46 @@
-"""The fork server that `course grade`'s local workers start from.
+"""How `course grade`'s local workers start: forked from the grading process itself.
 
-Each worker needs nbgrader and the course's grading code: about a second of imports. The fork
-server imports them once for all the workers, and the command line starts it first thing, so
-that those imports run on one core while the command's own (the same ones, for the config)
-run on another.
+Each worker needs nbgrader and the course's grading code: about a second of imports, which the
+grading process has done already (it reads the gradebook with nbgrader). A worker forked from it
+starts with them done, where a fork server (a new interpreter importing it all again, 1.1
+core-seconds on a 2-core machine while the warm process and the gradebook template start too)
+kept every worker waiting about a second.
+
+What a fork shares with its parent, and why each is safe here:
+
+- gradebook connections: nbgrader closes its pooled connections when it closes a gradebook,
+  and the pool forks between those; the parent's engines are still set aside in each worker,
+  neither used nor closed (``nbgrader_speed``), so a worker opens connections of its own;
+- threads: only the forking thread lives on in a worker; none of the parent's others (the
+  progress bar's monitor, a test's sampler) holds a lock the worker's grading needs (logging's
+  are reset by Python at the fork);
+- the warm process's control socket, handed to each worker as before (``warm.adopt``);
+- nothing reaches a student: the kernels are forked from the warm process, never from a worker.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import select
-import tempfile
 import threading
 import time
-from multiprocessing import forkserver, get_context
+from multiprocessing import get_context
 
-#: What every worker imports to grade (the fork server imports it once, before they fork); the
-#: last also does the one-time work each worker did at its first submission.
-WORKER_IMPORTS = ["__main__", "course.class_grader", "course.nbgrader_ext", "course.safe_execute",
-                  "nbgrader.converters", "course.worker_warmup"]
-
-
-class PoolUnavailable(RuntimeError):
-    """The workers cannot be started; the message says what to do."""
+#: What every worker needs to grade, imported by the grading process before the workers fork.
+WORKER_IMPORTS = ["course.class_grader", "course.nbgrader_ext", "course.safe_execute",
+                  "nbgrader.converters"]
 
 
-def fork_server():
-    """The pool's context, its server started (or already running: then nothing is done)."""
-    context = get_context("forkserver")
-    context.set_forkserver_preload(WORKER_IMPORTS)
-    try:
-        forkserver.ensure_running()
-    except OSError as err:
-        raise unavailable(err) from None
-    return context
+def context():
+    """The pool's context: workers forked from this process, with the grading code imported
+    and each worker's one-time work (``worker_warmup``) done first."""
+    from course import worker_warmup
 
-
-def unavailable(err: OSError) -> Exception:
-    """What to tell the instructor for ``err``, raised while the workers were started."""
-    if "AF_UNIX path too long" not in str(err):
-        return err
-    return PoolUnavailable(
-        f"the worker pool's socket does not fit in the temp folder {tempfile.gettempdir()} "
-        "(Unix socket paths stop at 108 bytes); set TMPDIR to a shorter folder, such as /tmp, "
-        "and run again")
+    for name in WORKER_IMPORTS:
+        importlib.import_module(name)
+    worker_warmup.warm_up()
+    return get_context("fork")
 
 
 def start_worker(parent: int, handoff: tuple | None) -> None:
@@ -58,10 +55,10 @@ def start_worker(parent: int, handoff: tuple | None) -> None:
 def follow(parent: int) -> None:
     """End this process as soon as ``parent`` ends.
 
-    A pool's workers wait for work on a queue whose writing end they hold themselves, and they
-    hold the fork server's too: a grading process killed outright (SIGKILL, the out-of-memory
-    killer, a hub's time limit) left its workers, their fork server and the warm processes they
-    start waiting for good. A worker's kernel ends with it (course.sandbox.warm)."""
+    A pool's workers wait for work on a queue whose writing end they hold themselves: a grading
+    process killed outright (SIGKILL, the out-of-memory killer, a hub's time limit) left its
+    workers, and the warm processes they start, waiting for good. A worker's kernel ends with it
+    (course.sandbox.warm)."""
     try:
         watched = os.pidfd_open(parent)
     except ProcessLookupError:

@@ -1,10 +1,10 @@
-"""A grading worker's one-time work, done once in the fork server the workers start from.
+"""A grading worker's one-time work, done once in the grading process the workers fork from.
 
-The fork server imports this module (``worker_pool.WORKER_IMPORTS``): importing it runs
-``warm_up``, so that every worker forked after it starts with the work done. Without it, each
-worker did it again at its first submission, 0.07-0.09 s of CPU each while the class's grading
-starts (on a 2-core machine, while the warm process and the parent are busy too).
-Nothing here depends on a course or a student: it is the same for every submission.
+``worker_pool.context`` runs ``warm_up`` before the pool forks, so that every worker starts with
+the work done. Without it, each worker did it again at its first submission, 0.07-0.09 s of CPU
+each while the class's grading starts (on a 2-core machine, while the warm process and the
+parent are busy too). Nothing here depends on a course or a student: it is the same for every
+submission.
 """
 
 from __future__ import annotations
@@ -24,6 +24,3 @@ def warm_up() -> None:
     for relax in (False, True):
         validator.get_validator(nbformat.current_nbformat, nbformat.current_nbformat_minor,
                                 relax_add_props=relax)
-
-
-warm_up()

@@ -49,11 +49,15 @@ def dies_for_eve(task) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+#: The real one: the drivers below put a stand-in in its place, and workers are forks of them.
+GRADE_ONE = class_grader.grade_one
+
+
 def grade_or_die(root, template, task, scratch_parent=None):
     """``grade_one``, except that grading a student called eve... kills the worker process."""
     dies_for_eve(task)
     where = {} if scratch_parent is None else {"scratch_parent": scratch_parent}
-    return class_grader.grade_one(root, template, task, **where)
+    return GRADE_ONE(root, template, task, **where)
 
 
 def stand_in_or_die(root, template, task, scratch_parent=None):
@@ -124,8 +128,8 @@ def plain_course(tmp_path, monkeypatch):
 
 
 def test_a_dead_worker_costs_only_the_submissions_it_held(plain_course, tmp_path_factory):
-    # A short temp folder: the worker pool's socket lives in it, and Unix socket paths stop at
-    # 108 bytes (this test's own tmp_path, named after it, comes close).
+    # A short temp folder: kernels' sockets live in it, and Unix socket paths stop at 108 bytes
+    # (this test's own tmp_path, named after it, comes close).
     tmp = tmp_path_factory.mktemp("dead")
     summary = run_course_grade(plain_course, "stand_in_or_die", tmp)
     reasons = failed_reasons(summary)
@@ -199,9 +203,10 @@ def test_nbgrader_autograde_logs_a_linked_folder_and_grades_the_rest(graded):
     assert got["eve"]["auto"] == 9
 
 
-def test_a_temp_folder_too_long_for_the_pools_socket_is_named(plain_course):
-    """Unix socket paths stop at 108 bytes: with a long TMPDIR the pool cannot start, and
-    `course grade` says what to do instead of printing multiprocessing's traceback."""
+def test_a_temp_folder_too_long_for_the_kernels_sockets_is_named(plain_course):
+    """Unix socket paths stop at 108 bytes: with a long TMPDIR no kernel could start, and
+    `course grade` says what to do before it starts any, instead of failing every submission
+    with ZeroMQ's error (and leaving their folders in the temp folder)."""
     (plain_course / "source").mkdir(exist_ok=True)   # what `course` looks for in a course
     long_tmp = Path(tempfile.mkdtemp(prefix="x" * 90 + "-", dir="/tmp"))
     try:
@@ -249,7 +254,7 @@ def alive(pid: int) -> bool:
 
 
 def descendants(root: int) -> set:
-    """Every process under ``root`` now (its fork server, workers, warm process...)."""
+    """Every process under ``root`` now (its workers, warm process, kernels...)."""
     parents = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -281,9 +286,9 @@ def wait_until(condition, seconds: float) -> bool:
 def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_path_factory,
                                                              follow):
     """`course grade` killed with SIGKILL (the out-of-memory killer, a hub's time limit) cannot
-    clean up; its workers end by themselves, and with them their fork server, and its warm
-    process ends with it: nothing it started is left running. Control: without following it,
-    the workers wait for work that never comes, for good."""
+    clean up; its workers end by themselves, and its warm process ends with it: nothing it
+    started is left running. Control: without following it, the workers wait for work that
+    never comes, for good."""
     tmp = tmp_path_factory.mktemp("killed")
     env = scripts_first(dict(os.environ, TMPDIR=str(tmp),
                              PYTHONPATH=os.pathsep.join([str(TESTS),

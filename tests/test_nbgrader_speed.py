@@ -8,6 +8,7 @@ just read is exported without nbconvert's deep copies, and to the same notebook.
 from __future__ import annotations
 
 import copy
+import os
 import sqlite3
 from pathlib import Path
 
@@ -169,3 +170,40 @@ def test_an_owned_notebook_is_exported_as_a_copied_one_is_but_never_copied(owned
     text, _ = exporter.from_notebook_node(given)
     assert text == expected
     assert (Seen.handed[0] is given) == owned   # control: nbconvert's own copy is handed on
+
+
+# ---------------------------------------------------------------- forked workers
+def engine_in_a_fork(url: str) -> str:
+    """What a process forked now gets for ``url``: this process's engine ("the parent's"), or
+    one of its own, with the parent's kept aside ("its own, the parent's kept")."""
+    from nbgrader import api
+    parent = api.create_engine(url)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # course grade's workers are forked so, from the grading process
+        try:
+            kept = any(engine is parent for engine in nbgrader_speed._engines.inherited)
+            answer = ("the parent's" if api.create_engine(url) is parent else
+                      "its own, the parent's kept" if kept else "its own")
+            os.write(write, answer.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as answer:
+        return answer.read().decode()
+
+
+def test_a_forked_worker_makes_gradebook_engines_of_its_own(tmp_path):
+    """An engine's pooled connections belong to the process that opened them; a worker that used
+    its parent's, or closed them, would share or end the parent's sessions."""
+    nbgrader_speed.install()
+    assert engine_in_a_fork(f"sqlite:///{tmp_path / 'gradebook.db'}") == \
+        "its own, the parent's kept"
+
+
+def test_control_without_setting_them_aside_a_fork_uses_its_parents_engine(tmp_path,
+                                                                          monkeypatch):
+    nbgrader_speed.install()
+    monkeypatch.setattr(nbgrader_speed._Engines, "set_aside", lambda self: None)
+    assert engine_in_a_fork(f"sqlite:///{tmp_path / 'gradebook.db'}") == "the parent's"

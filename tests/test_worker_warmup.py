@@ -1,8 +1,9 @@
 """course grade's workers start with their one-time work done (course.worker_warmup).
 
-A worker forked from the pool's fork server compiles no schema for what it does at its first
-submission: installing nbgrader's patched steps, reading a notebook and checking it strictly and
-relaxed. Control: a worker that starts from nothing (spawned) compiles them itself."""
+A worker of course grade's pool (forked from the grading process, ``worker_pool.context``)
+compiles no schema for what it does at its first submission: installing nbgrader's patched
+steps, reading a notebook and checking it strictly and relaxed. Control: a worker that starts
+from nothing (spawned) compiles them itself."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def schemas_compiled_at_first_submission(notebook: str) -> int:
 
 
 def compiled_in(context: str) -> int:
-    """Asked of a pool's worker, in a process of its own: this one's fork server may have been
-    started already, without the workers' imports (a test's plain forkserver process)."""
+    """Asked of a pool's worker, the pool made in a process of its own (this one has imported
+    and compiled what other tests needed)."""
     code = ("import sys, test_worker_warmup as t; from concurrent.futures import "
             "ProcessPoolExecutor; from multiprocessing import get_context; "
             "from course import worker_pool\n"
@@ -55,8 +56,8 @@ def compiled_in(context: str) -> int:
     return int(done.stdout.split()[-1])
 
 
-def test_a_worker_from_the_fork_server_compiles_nothing_at_its_first_submission():
-    assert compiled_in("worker_pool.fork_server()") == 0
+def test_a_worker_of_the_grading_pool_compiles_nothing_at_its_first_submission():
+    assert compiled_in("worker_pool.context()") == 0
 
 
 def test_control_a_worker_started_from_nothing_compiles_them_itself():

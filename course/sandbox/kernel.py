@@ -41,6 +41,23 @@ LAUNCH_SCRIPT = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 1
                  'n=$((n-1)); done; info=$1; filter=$2; shift 2; '
                  f'exec "$@" {INFO_FD}>"$info" {SECCOMP_FD}<"$filter"')
 STARTUP_SECONDS = 60
+#: Where a kernel's manager keeps its things, in the temp folder (tempfile adds 8 characters).
+RUNTIME_PREFIX = "course-kernel-"
+#: Unix socket paths stop at 107 bytes (108 with the closing NUL).
+SOCKET_PATH_MAX = 107
+
+
+def sockets_do_not_fit(temp: str) -> str | None:
+    """Why kernels started with the temp folder ``temp`` cannot make their sockets, or None.
+    Their client's side is ``<temp>/course-kernel-XXXXXXXX/c-N`` (``kernel-N`` without private
+    sockets), N one of jupyter_client's few ports; ZeroMQ refuses a longer path at each
+    kernel's start, so the whole class would fail one submission at a time."""
+    longest = os.path.join(temp, RUNTIME_PREFIX + "x" * 8, "kernel-9")
+    if len(os.fsencode(longest)) <= SOCKET_PATH_MAX:
+        return None
+    return (f"the kernels' sockets do not fit in the temp folder {temp} (Unix socket paths stop "
+            f"at {SOCKET_PATH_MAX + 1} bytes); set TMPDIR to a shorter folder, such as /tmp, "
+            "and run again")
 
 
 def stage(folder: Path | None, dest: Path, limits: Limits) -> Path:
@@ -89,7 +106,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.limits = Limits.from_config(self.config)
         self.protections = Protections(config=self.config)
-        self._runtime = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+        self._runtime = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
         self._runtime.chmod(0o700)
         self._pinned: list[int] = []
         self._cgroup = None
