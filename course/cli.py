@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -72,6 +73,11 @@ def cmd_demo(args) -> int:
 
 
 def cmd_grade(args) -> int:
+    if not (args.scheduler or os.environ.get("COURSE_DASK_SCHEDULER")):
+        # Local kernels: their warm process fills while this process imports nbgrader and
+        # reads the course's config (course grade uses it if the config asks for the same).
+        from course.sandbox import warm
+        warm.start_early()
     from course import class_grader
     root = find_root(Path.cwd())
     try:

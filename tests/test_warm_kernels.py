@@ -493,3 +493,34 @@ def test_a_kernel_never_outlives_the_process_grading_it(tmp_path):
             assert Path(f"/proc/{handoff[2]}").exists()   # the warm process serves the others
         finally:
             worker.kill()
+
+
+# ---------------------------------------------------------------- started early, by the command line
+def test_a_warm_process_started_early_is_the_one_grading_uses():
+    """`course grade` starts the warm process before it reads the course's config (so that it
+    fills meanwhile); grading with the sandbox it was started for uses that one, no second."""
+    warm.start_early()
+    (early,) = warm._early
+    try:
+        with warm.shared(Config()) as ready:
+            assert ready()[2] == early.pid()
+        assert not warm._early and early.process.poll() is not None   # ended with the grading
+    finally:
+        warm._end_early()
+
+
+def test_one_started_early_for_another_sandbox_ends_unused():
+    """A course whose config asks for other limits gets a warm process made for them; the one
+    started early ends at once and leaves nothing in the temp folder."""
+    warm.start_early()
+    (early,) = warm._early
+    c = Config()
+    c.Sandbox.memory_mb = Limits().memory_mb + 256
+    try:
+        with warm.shared(c) as ready:
+            assert early.process.poll() is not None and not early._folder.exists()
+            handoff = ready()
+            assert handoff is not None and handoff[0] == warm.key_of(Limits.from_config(c),
+                                                                     Protections(config=c))
+    finally:
+        warm._end_early()

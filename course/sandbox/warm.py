@@ -290,6 +290,7 @@ class Zygote:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
             self.log.close()
+            remove_tree(self._folder)   # already gone, unless it was never waited for
 
     @classmethod
     def close_all(cls) -> None:
@@ -309,20 +310,56 @@ def adopt(key, control: socket.socket, pid: int, package: str) -> None:
         Zygote._instances[key] = Zygote.adopted(key, control, pid, package)
 
 
+#: The warm process `course grade`'s command line started before it read the course's config.
+_early: list = []
+
+
+def start_early() -> None:
+    """For `course grade`'s command line: start the warm process for the default sandbox first
+    thing, so that it fills while the command imports nbgrader and reads the course's config
+    (0.8 s, which it otherwise waited for before starting). ``shared`` takes it if the config
+    asks for the same sandbox; else it ends, unused, with the command."""
+    limits, protections = Limits(), Protections()
+    if _early or not usable(protections):
+        return
+    try:
+        _early.append(Zygote(limits, protections, wait=False))
+    except (OSError, SandboxUnavailable):
+        return
+    atexit.register(_end_early)
+
+
+def _end_early() -> None:
+    while _early:
+        _early.pop().close()
+
+
+def _take_early(key) -> "Zygote | None":
+    """The early warm process if it was started for ``key``; one for another ends here."""
+    early = _early.pop() if _early else None
+    if early is not None and early.key != key:
+        early.close()
+        early = None
+    return early
+
+
 @contextlib.contextmanager
 def shared(config):
     """For course grade's parent: one warm process for all its workers (each would otherwise
-    start and fill one of its own). It starts at once and fills in the background; what this
-    yields, when called, waits for it and returns its ``handoff()`` for the workers' ``adopt``
-    (None where kernels start cold: they then start warm processes of their own, or say why not).
-    It ends with the grading."""
+    start and fill one of its own). It starts at once (or was started early: ``start_early``)
+    and fills in the background; what this yields, when called, waits for it and returns its
+    ``handoff()`` for the workers' ``adopt`` (None where kernels start cold: they then start warm
+    processes of their own, or say why not). It ends with the grading."""
     limits, protections = Limits.from_config(config), Protections(config=config)
+    early = _take_early(key_of(limits, protections))
     zygote = None
     if wanted(config) and usable(protections):
         try:
-            zygote = Zygote(limits, protections, wait=False)
+            zygote = early or Zygote(limits, protections, wait=False)
         except (OSError, SandboxUnavailable):
             zygote = None
+    elif early is not None:
+        early.close()
     ready: list = []
     thread = threading.Thread(target=lambda: ready.append(_ready(zygote, protections)),
                               daemon=True)
