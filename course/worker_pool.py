@@ -2,9 +2,8 @@
 
 Each worker needs nbgrader and the course's grading code: about a second of imports, which the
 grading process has done already (it reads the gradebook with nbgrader). A worker forked from it
-starts with them done, where a fork server (a new interpreter importing it all again, 1.1
-core-seconds on a 2-core machine while the warm process and the gradebook template start too)
-kept every worker waiting about a second.
+starts with them done; a fork server, the alternative, is a second interpreter importing it all
+again (1.1 core-seconds, while the warm process and the gradebook template start too).
 
 What a fork shares with its parent, and why each is safe here:
 
