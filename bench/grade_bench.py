@@ -141,7 +141,8 @@ STARTED: dict = {}
 def start_up(summary, started: float, jobs: int) -> tuple[float, float]:
     """(seconds until the first submission was merged, seconds per notebook and worker after
     it): the first holds what a run pays once (the warm process, the gradebook template, the
-    workers' imports where this process lacks them) and the first submission; the second is the pace after it."""
+    workers' imports where this process lacks them) and the first submission; the second is the
+    pace after it."""
     merged = sorted(t["merged at"] for t in summary.timings)
     pace = (merged[-1] - merged[0]) * jobs / (len(merged) - 1) if len(merged) > 1 else 0.0
     return merged[0] - started, pace
