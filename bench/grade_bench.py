@@ -63,8 +63,7 @@ BREAKDOWN = [("sandbox: made and torn down", ("sandbox",)),
 
 
 def prepare(base: Path, students: int) -> None:
-    # Only the submissions are made with course.demo (matplotlib and the widgets, 0.4 s), which
-    # grading never uses: a run that only grades does not import it.
+    # Imported here: only making the submissions needs course.demo (matplotlib and the widgets).
     from course import demo
     scratch_course(ROOT, base, [FOLDER])
     nbgrader(base, "generate_assignment", FOLDER, "--force")

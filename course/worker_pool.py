@@ -26,9 +26,9 @@ import threading
 import time
 from multiprocessing import get_context
 
-#: What every worker needs to grade, imported by the grading process before the workers fork.
-WORKER_IMPORTS = ["course.class_grader", "course.nbgrader_ext", "course.safe_execute",
-                  "nbgrader.converters"]
+#: What every worker needs to grade beyond course.class_grader (which makes the pool), imported
+#: by the grading process before the workers fork.
+WORKER_IMPORTS = ["course.nbgrader_ext", "course.safe_execute", "nbgrader.converters"]
 
 
 def context():
