@@ -41,7 +41,8 @@ from course.sandbox.warm_kernel import WarmKernelManager
 
 from hostile_cases import FOLDER, NAME, Q1, inject, write
 from hostile_kit import generated, graded_notebook_text  # noqa: F401 (the module's scratch course)
-from test_sandbox import BOMB, FILL_RUNTIME, FLOOD, INOTIFY, MEMFD, SPREAD, config, started
+from test_sandbox import (BOMB, FILL_RUNTIME, FLOOD, HELD_FLOOD, INOTIFY, MEMFD, SPREAD, config,
+                          started)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -360,7 +361,7 @@ def test_where_no_cgroup_can_be_made_a_watchdog_holds_the_budget(monkeypatch):
     assert km._cgroup is None and km._watchdog is not None
     assert "children done: 3 of 3" not in out
     assert "memory in all" in (km.ending() or "")
-    out, km = run(FLOOD, config(processes=32))
+    out, km = run(HELD_FLOOD, config(processes=32))
     assert "more than 32 processes" in (km.ending() or "")
 
 
