@@ -29,7 +29,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from traitlets.config import Configurable
 
 from course import autograde_on_cluster, course_config, nbgrader_speed, timings
 from course import gradebook as gbk
-from course import safe_autograde
+from course import run_folder, safe_autograde
 from course.build import scripts_first
 from course.sandbox import cgroup, warm
 from course.sandbox.kernel import sockets_do_not_fit
@@ -292,49 +292,12 @@ def grade_in_scratch(config, submitted: Path, source: Path, template: str, task:
         return {"task": task, "error": f"{type(err).__name__}: {err}", "scratch": str(scratch)}
 
 
-LEDGER = "temp-folders.txt"
-
-
 def _start(folder: str, work, root: str, template: str, task: Task) -> dict:
     """In the worker: make the task's own folder (which tells the parent the task was started,
     and holds its scratch course), then grade it with ``work`` (``grade_one``)."""
     os.mkdir(folder)
-    with _listing_temp_folders(Path(folder) / LEDGER):
+    with run_folder.listing_temp_folders(Path(folder) / run_folder.LEDGER):
         return work(root, template, task, scratch_parent=folder)
-
-
-@contextmanager
-def _listing_temp_folders(ledger: Path):
-    """List every temp folder made while grading (the mirror, the kernel's own folder) as it is
-    made, so that the parent can remove them if this worker is killed before it cleans up.
-    (Making them inside the task's folder instead would lengthen the kernel's socket paths,
-    which Unix caps at 107 bytes.)"""
-    stock = tempfile.mkdtemp
-
-    def mkdtemp(*args, **kwargs):
-        path = stock(*args, **kwargs)
-        with open(ledger, "a", encoding="utf-8") as f:
-            f.write(os.path.abspath(path) + "\n")
-        return path
-
-    tempfile.mkdtemp = mkdtemp
-    try:
-        yield
-    finally:
-        tempfile.mkdtemp = stock
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """What a dead worker left of one task: the temp folders it listed, then its own folder."""
-    try:
-        listed = read_regular(folder / LEDGER, 1 << 20).decode("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        listed = []
-    for path in listed:
-        if os.path.isabs(path) and is_real_folder(path) and \
-                Path(path).name.startswith(("course-", "tmp")):
-            remove_tree(path)
-    remove_tree(folder)
 
 
 class _ErrorCollector(logging.Handler):
@@ -443,7 +406,7 @@ class _Run(Recorder):
         super().__init__(cfg, summary, bar)
         self.template = template
         self.warm_process = warm_process   # the workers' shared warm process (warm.shared)
-        self.started = tmp / "started"
+        self.started = tmp / run_folder.STARTED
         self.started.mkdir()
 
     def grade(self, tasks: list, jobs: int) -> None:
@@ -460,10 +423,10 @@ class _Run(Recorder):
                                       "it; nothing was recorded for it")
                 queue = []
         for n, task in alone:
-            _remove_leftovers(self._folder(n))
+            run_folder.remove_task(self._folder(n))
             if self._pool([(n, task)], 1):
                 self.failed(task, DIED)
-            _remove_leftovers(self._folder(n))
+            run_folder.remove_task(self._folder(n))
 
     def _folder(self, n: int) -> Path:
         return self.started / str(n)
@@ -520,15 +483,15 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     local = not address
     if local and (why := sockets_do_not_fit(tempfile.gettempdir())):
         raise GradingError(why)
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
+    run_folder.sweep()   # what runs killed outright left (their processes have ended)
+    with run_folder.made() as tmp, \
             tqdm(total=len(tasks), disable=not progress, unit="submission",
                  desc="Grading") as bar, \
             (warm.shared(cfg.config) if local else nullcontext()) as warm_process:
-        template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks},
-                                 Path(tmp))
+        template = make_template(cfg.db_url, cfg.course_id, {t.assignment for t in tasks}, tmp)
         if local:
-            _Run(cfg, template, Path(tmp), summary, bar, warm_process).grade(tasks, jobs)
-            remove_tree(Path(tmp) / "started")
+            _Run(cfg, template, tmp, summary, bar, warm_process).grade(tasks, jobs)
+            remove_tree(tmp / run_folder.STARTED)
         else:
             try:  # only here: plain `course grade` needs no Dask
                 from course import cluster_grading
@@ -537,7 +500,7 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
                                    f"package ({err}); install the course with its `cluster` "
                                    "extra (pip install '.[cluster]')") from None
             cluster_grading.grade(cfg, template, tasks, address,
-                                  Recorder(cfg, summary, bar), Path(tmp))
+                                  Recorder(cfg, summary, bar), tmp)
     if local:   # a worker that died took its sandbox's cgroup clean-up with it
         cgroup.sweep_orphans()
     summary.seconds = time.monotonic() - started

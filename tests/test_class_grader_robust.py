@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from course import class_grader
+from course import class_grader, run_folder
 from course import submissions as subs
 from course.build import nbgrader, scripts_first
 from course.gradebook import db_url, scores
@@ -70,7 +70,7 @@ def stand_in_or_die(root, template, task, scratch_parent=None):
 
 DRIVER = """
 import json, sys
-from course import class_grader
+from course import class_grader, run_folder
 import test_class_grader_robust as here
 class_grader.grade_one = getattr(here, sys.argv[3])
 summary = class_grader.grade(sys.argv[1], [sys.argv[2]], jobs=2, progress=False)
@@ -222,7 +222,9 @@ def test_a_temp_folder_too_long_for_the_kernels_sockets_is_named(plain_course):
 
 # ---------------------------------------------------------------- the grading process killed
 def waits_in_a_worker(root, template, task, scratch_parent=None):
-    """A stand-in for ``grade_one`` that notes its worker's process id and waits."""
+    """A stand-in for ``grade_one`` that makes a temp folder (as the mirror is made), notes its
+    worker's process id and waits."""
+    tempfile.mkdtemp(prefix="course-mirror-")
     Path(os.environ["TMPDIR"], f"worker-{os.getpid()}").write_text(task.student)
     time.sleep(300)
 
@@ -287,8 +289,9 @@ def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_pa
                                                              follow):
     """`course grade` killed with SIGKILL (the out-of-memory killer, a hub's time limit) cannot
     clean up; its workers end by themselves, and its warm process ends with it: nothing it
-    started is left running. Control: without following it, the workers wait for work that
-    never comes, for good."""
+    started is left running, and the next run removes the folders it left. Control: without
+    following it, the workers wait for work that never comes, for good, and their run's folder
+    is kept as a live one's."""
     tmp = tmp_path_factory.mktemp("killed")
     env = scripts_first(dict(os.environ, TMPDIR=str(tmp),
                              PYTHONPATH=os.pathsep.join([str(TESTS),
@@ -307,6 +310,11 @@ def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_pa
         grading.wait()
         ended = wait_until(lambda: not any(alive(p) for p in started), 15 if follow else 5)
         assert ended == follow, sorted(p for p in started if alive(p))
+        left = sorted(p.name.split("-")[1] for p in tmp.glob("course-*"))
+        assert left == ["grade", "mirror", "mirror"], left   # nothing removes them by itself
+        assert run_folder.sweep(tmp) == follow
+        kept = [p for p in tmp.iterdir() if not p.name.startswith("worker-")]
+        assert len(kept) == (0 if follow else 3), kept
     finally:
         grading.kill()
         for pid, since in started_at.items():   # the control's (never a later process's)

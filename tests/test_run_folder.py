@@ -1,0 +1,107 @@
+"""A run's temp folder: removed when the run ends; what a run killed outright left is removed by
+the next run's sweep, and nothing else is (a live run's folder, a folder without the lock file,
+a link, another user's folder, a listed path outside the temp folder)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from course import run_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: A run that makes its folder, a started task with one listed temp folder, says where, and waits.
+RUN = """
+import sys, tempfile, time
+from pathlib import Path
+from course import run_folder
+with run_folder.made() as folder:
+    task = folder / run_folder.STARTED / "0"
+    task.mkdir(parents=True)
+    with run_folder.listing_temp_folders(task / run_folder.LEDGER):
+        listed = tempfile.mkdtemp(prefix="course-mirror-")
+    print(folder, listed, flush=True)
+    time.sleep(300)
+"""
+
+
+@pytest.fixture
+def temp(tmp_path, monkeypatch):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def start_run(temp: Path) -> tuple[subprocess.Popen, Path, Path]:
+    env = dict(os.environ, TMPDIR=str(temp),
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.Popen([sys.executable, "-c", RUN], env=env, stdout=subprocess.PIPE,
+                           text=True)
+    folder, listed = run.stdout.readline().split()
+    return run, Path(folder), Path(listed)
+
+
+def test_a_run_ended_leaves_nothing(temp):
+    with run_folder.made() as folder:
+        (folder / run_folder.STARTED / "3").mkdir(parents=True)
+        assert run_folder.sweep() == 0   # its own: alive
+    assert list(temp.iterdir()) == []
+
+
+def test_what_a_killed_run_left_is_swept(temp):
+    run, folder, listed = start_run(temp)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert folder.is_dir() and listed.is_dir()   # control: nothing removes it by itself
+    assert run_folder.sweep() == 1
+    assert list(temp.iterdir()) == []
+
+
+def test_a_live_runs_folder_is_kept(temp):
+    run, folder, listed = start_run(temp)
+    try:
+        assert run_folder.sweep() == 0
+        assert folder.is_dir() and listed.is_dir()
+    finally:
+        run.kill()
+        run.wait()
+    assert run_folder.sweep() == 1   # control: once its lock is let go, it goes
+    assert list(temp.iterdir()) == []
+
+
+def test_what_is_not_a_dead_runs_folder_is_kept(temp, tmp_path):
+    unlocked = temp / "course-grade-unlocked"          # no lock file: being made, or not ours
+    unlocked.mkdir()
+    elsewhere = tmp_path / "elsewhere"                  # a link to a folder with a lock file
+    elsewhere.mkdir()
+    (elsewhere / run_folder.LOCK).touch()
+    (temp / "course-grade-link").symlink_to(elsewhere)
+    outside = tmp_path / "course-outside"               # listed, but not in the temp folder
+    outside.mkdir()
+    dead = temp / "course-grade-dead"
+    (dead / run_folder.STARTED / "0").mkdir(parents=True)
+    (dead / run_folder.LOCK).touch()
+    (dead / run_folder.STARTED / "0" / run_folder.LEDGER).write_text(f"{outside}\n")
+    assert run_folder.sweep() == 1
+    assert not dead.exists()
+    assert unlocked.is_dir() and (elsewhere / run_folder.LOCK).exists() and outside.is_dir()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="making another user's folder needs root")
+def test_another_users_folder_is_kept(temp):
+    theirs = temp / "course-grade-theirs"
+    theirs.mkdir()
+    (theirs / run_folder.LOCK).touch()
+    os.chown(theirs, 65534, 65534)
+    assert run_folder.sweep() == 0 and theirs.is_dir()
+    os.chown(theirs, os.getuid(), os.getgid())   # control: ours, it goes
+    assert run_folder.sweep() == 1 and not theirs.exists()
+
