@@ -179,6 +179,10 @@ def install() -> None:
         return
     from nbgrader.converters.autograde import Autograde
 
+    from nbgrader.converters.base import NbGraderException
+
+    from course.sandbox.kernel import sockets_do_not_fit
+
     stock_start = Autograde.start
     stock_input = Autograde._input_directory
 
@@ -186,6 +190,12 @@ def install() -> None:
         scheduler = autograde_on_cluster.scheduler_for(self)
         if scheduler:   # graded on the workers, each in a scratch course that comes back here
             return autograde_on_cluster.grade(self, scheduler)
+        # Checked once here rather than failing every notebook with ZeroMQ's own message.
+        why = self.config.SafeExecute.get("use_sandbox", True) and \
+            sockets_do_not_fit(tempfile.gettempdir())
+        if why:
+            self.log.error(why)
+            raise NbGraderException(why)
         protections = Protections(config=self.config)
         protections.warn_if_any_off(self.log)
         if not protections.regular_files_only:

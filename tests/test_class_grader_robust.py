@@ -220,6 +220,42 @@ def test_a_temp_folder_too_long_for_the_kernels_sockets_is_named(plain_course):
     assert "set TMPDIR to a shorter folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
+#: Runs `nbgrader autograde` with the check of the temp folder's length switched off.
+WITHOUT_LENGTH_CHECK = """
+import sys
+from course.sandbox import kernel
+kernel.sockets_do_not_fit = lambda temp: None
+from nbgrader.apps.nbgraderapp import main
+sys.argv = ["nbgrader", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["checked", "control-unchecked"])
+def test_nbgrader_autograde_names_a_temp_folder_too_long(generated, tmp_path_factory,  # noqa: F811
+                                                        check):
+    """The same for `nbgrader autograde` with the course's config: one message, before any
+    kernel, and nothing left in the temp folder. Control: unchecked, the submission fails on
+    ZeroMQ's own error."""
+    base, keys, release = generated
+    course = tmp_path_factory.mktemp("long-tmp")
+    shutil.copytree(base, course, dirs_exist_ok=True)
+    write(course / "submitted" / HONEST[0] / FOLDER, subs.typed(release, keys))
+    long_tmp = Path(tempfile.mkdtemp(prefix="x" * 90 + "-", dir="/tmp"))
+    try:
+        env = scripts_first(dict(os.environ, TMPDIR=str(long_tmp)))
+        start = ["-m", "nbgrader"] if check else ["-c", WITHOUT_LENGTH_CHECK]
+        proc = subprocess.run([sys.executable, *start, "autograde", FOLDER, "--force"],
+                              cwd=course, env=env, capture_output=True, text=True, timeout=300)
+        left = list(long_tmp.iterdir())
+    finally:
+        shutil.rmtree(long_tmp, ignore_errors=True)
+    log = proc.stdout + proc.stderr
+    assert ("set TMPDIR to a shorter folder" in log) == check, log[-3000:]
+    assert ("File name too long" in log) != check, log[-3000:]
+    assert proc.returncode != 0 and left == []
+
+
 # ---------------------------------------------------------------- the grading process killed
 def waits_in_a_worker(root, template, task, scratch_parent=None):
     """A stand-in for ``grade_one`` that makes a temp folder (as the mirror is made), notes its
