@@ -38,6 +38,7 @@ from course.build import nbgrader, scripts_first
 from course.gradebook import db_url, scores
 
 from hostile_cases import FOLDER, HONEST, write
+from waiting import until
 from hostile_kit import generated  # noqa: F401 (the module-scoped scratch course)
 
 TESTS = Path(__file__).resolve().parent
@@ -313,13 +314,6 @@ def start_time(pid: int) -> str | None:
         return None
 
 
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
-
-
 @pytest.mark.parametrize("follow", [True, False], ids=["follows", "control-without"])
 def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_path_factory,
                                                              follow):
@@ -337,14 +331,14 @@ def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_pa
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started, started_at = set(), {}
     try:
-        assert wait_until(lambda: len(list(tmp.glob("worker-*"))) == 2, 120), "no workers"
+        assert until(lambda: len(list(tmp.glob("worker-*"))) == 2, 120), "no workers"
         started = descendants(grading.pid)
         started_at = {pid: start_time(pid) for pid in started}
         workers = {int(p.name.split("-")[1]) for p in tmp.glob("worker-*")}
         assert workers < started
         grading.kill()
         grading.wait()
-        ended = wait_until(lambda: not any(alive(p) for p in started), 15 if follow else 5)
+        ended = until(lambda: not any(alive(p) for p in started), 15 if follow else 5)
         assert ended == follow, sorted(p for p in started if alive(p))
         left = sorted(p.name.split("-")[1] for p in tmp.glob("course-*"))
         assert left == ["grade", "mirror", "mirror"], left   # nothing removes them by itself

@@ -23,7 +23,8 @@ from course.sandbox.kernel import SandboxedKernelManager
 from course.sandbox.warm_kernel import WarmKernelManager
 
 from test_sandbox import Client as ColdClient, run as run_cold
-from test_warm_kernels import Client, client, run, text_of, until
+from test_warm_kernels import Client, client, run, text_of
+from waiting import until
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import nbformat
@@ -41,6 +40,7 @@ from course.sandbox.warm_kernel import WarmKernelManager
 
 from hostile_cases import FOLDER, NAME, Q1, inject, write
 from hostile_kit import generated, graded_notebook_text  # noqa: F401 (the module's scratch course)
+from waiting import until
 from test_sandbox import (BOMB, FILL_RUNTIME, FLOOD, HELD_FLOOD, INOTIFY, MEMFD, SPREAD, config,
                           started)
 
@@ -466,13 +466,6 @@ def grade_in_a_worker(handoff: tuple, code: str, temp: str) -> None:
 
 def sleepers(pattern: str = "^sleep 314$") -> list[str]:
     return subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
-
-
-def until(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
 
 
 def test_a_kernel_never_outlives_the_process_grading_it(tmp_path):
