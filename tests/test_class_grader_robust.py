@@ -274,6 +274,18 @@ def start_without_following(parent, handoff):
         warm.adopt(*handoff)
 
 
+def start_following_by_polling(parent, handoff):
+    """The pool's initializer as on a system without pidfd_open: the worker polls instead."""
+    from course import worker_pool
+    real = os.pidfd_open
+    del os.pidfd_open
+    try:
+        worker_pool.follow(parent)
+    finally:
+        os.pidfd_open = real
+    start_without_following(parent, handoff)
+
+
 KILLED_DRIVER = """
 import sys
 from course import class_grader, worker_pool
@@ -281,6 +293,8 @@ import test_class_grader_robust as here
 class_grader.grade_one = here.waits_in_a_worker
 if sys.argv[3] == "control":
     worker_pool.start_worker = here.start_without_following
+elif sys.argv[3] == "polling":
+    worker_pool.start_worker = here.start_following_by_polling
 class_grader.grade(sys.argv[1], [sys.argv[2]], jobs=2, progress=False)
 """
 
@@ -314,20 +328,21 @@ def start_time(pid: int) -> str | None:
         return None
 
 
-@pytest.mark.parametrize("follow", [True, False], ids=["follows", "control-without"])
-def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_path_factory,
-                                                             follow):
+@pytest.mark.parametrize("how", ["follow", "polling", "control"],
+                         ids=["follows", "follows-by-polling", "control-without"])
+def test_nothing_of_a_grading_process_killed_outright_stays(plain_course, tmp_path_factory, how):
     """`course grade` killed with SIGKILL (the out-of-memory killer, a hub's time limit) cannot
     clean up; its workers end by themselves, and its warm process ends with it: nothing it
     started is left running, and the next run removes the folders it left. Control: without
     following it, the workers wait for work that never comes, for good, and their run's folder
     is kept as a live one's."""
+    follow = how != "control"
     tmp = tmp_path_factory.mktemp("killed")
     env = scripts_first(dict(os.environ, TMPDIR=str(tmp),
                              PYTHONPATH=os.pathsep.join([str(TESTS),
                                                          os.environ.get("PYTHONPATH", "")])))
     grading = subprocess.Popen([sys.executable, "-c", KILLED_DRIVER, str(plain_course), FOLDER,
-                                "follow" if follow else "control"], cwd=plain_course, env=env,
+                                how], cwd=plain_course, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started, started_at = set(), {}
     try:
