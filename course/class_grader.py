@@ -97,6 +97,8 @@ class Summary:
     #: per graded submission, in the order they were merged: where its time went (seconds) and
     #: when it was merged (time.monotonic()); see course.timings
     timings: list = field(default_factory=list)
+    #: temp folders of earlier runs killed before they could clean up, removed (run_folder.sweep)
+    swept: int = 0
 
     @property
     def ok(self) -> bool:
@@ -475,7 +477,8 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     cfg = course_config.load(root)
     address = scheduler_address(cfg, scheduler)
     tasks, skipped, problems, refusals = plan_and_refuse(cfg, assignments, students, force)
-    summary = Summary(skipped=skipped, failed=[*problems, *refusals])
+    summary = Summary(skipped=skipped, failed=[*problems, *refusals],
+                      swept=run_folder.sweep())   # their processes have ended
     if not tasks:
         summary.seconds = time.monotonic() - started
         return summary
@@ -483,7 +486,6 @@ def grade(root: Path, assignments=None, students=None, jobs: int | None = None,
     local = not address
     if local and (why := sockets_do_not_fit(tempfile.gettempdir())):
         raise GradingError(why)
-    run_folder.sweep()   # what runs killed outright left (their processes have ended)
     with run_folder.made() as tmp, \
             tqdm(total=len(tasks), disable=not progress, unit="submission",
                  desc="Grading") as bar, \
@@ -512,4 +514,8 @@ def report(summary: Summary) -> str:
              f"failed {len(summary.failed)}, in {summary.seconds:.1f} s."]
     for student, assignment, reason in summary.failed:
         lines.append(f"  FAILED {student}/{assignment}: {reason}")
+    if summary.swept:
+        runs = "run" if summary.swept == 1 else "runs"
+        lines.append(f"Removed the temp folders of {summary.swept} earlier grading {runs} stopped "
+                     "before they could clean up (killed, or out of memory).")
     return "\n".join(lines)

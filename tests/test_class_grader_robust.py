@@ -221,6 +221,20 @@ def test_a_temp_folder_too_long_for_the_kernels_sockets_is_named(plain_course):
     assert "set TMPDIR to a shorter folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_run_first_removes_what_a_killed_run_left(plain_course, tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    summary = class_grader.grade(plain_course, [FOLDER], students=["nobody"], progress=False)
+    assert summary.swept == 0 and "Removed" not in class_grader.report(summary)   # control
+    dead = temp / "course-grade-dead"     # a run's folder whose lock no one holds
+    dead.mkdir()
+    (dead / run_folder.LOCK).touch()
+    summary = class_grader.grade(plain_course, [FOLDER], students=["nobody"], progress=False)
+    assert summary.swept == 1 and not dead.exists()
+    assert "Removed the temp folders of 1 earlier grading run" in class_grader.report(summary)
+
+
 #: Runs `nbgrader autograde` with the check of the temp folder's length switched off.
 WITHOUT_LENGTH_CHECK = """
 import sys
