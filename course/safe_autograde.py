@@ -178,7 +178,6 @@ def install() -> None:
     if _installed:
         return
     from nbgrader.converters.autograde import Autograde
-
     from nbgrader.converters.base import NbGraderException
 
     from course.sandbox.kernel import sockets_do_not_fit
