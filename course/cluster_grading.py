@@ -34,10 +34,10 @@ from pathlib import Path, PurePosixPath
 
 from distributed import Client, KilledWorker, as_completed
 
-from course import class_grader, safe_autograde, sandbox
+from course import class_grader, run_folder, safe_autograde, sandbox
 from course.build import scripts_first
 from course.protections import Protections
-from course.safe_files import Bounds, read_regular, remove_tree, scan
+from course.safe_files import Bounds, read_regular, scan
 
 #: What a graded folder may hold on its way back: the submission's files (bounded on the way out)
 #: plus the graded notebooks and the assignment's own files.
@@ -150,31 +150,37 @@ def grade_on_worker(job: Job, definition: Definition) -> dict:
         why = refusal() if sandboxed else None
         if why:
             return {"task": task, "error": why}
-        tmp = Path(tempfile.mkdtemp(prefix="course-dask-"))
-        folder = tmp / "submitted" / task.student / task.assignment
-        try:
-            unpack(job.submission, folder)
-            unpack(definition.sources[task.assignment], tmp / "source" / task.assignment)
-            template = tmp / "template.db"
-            template.write_bytes(definition.template)
-            config = copy.deepcopy(definition.config)
-            if sandboxed:
-                config.SafeExecute.require_sandbox = config.SafeExecute.use_sandbox = True
-            safe_autograde.LEFT_OUT[str(folder.resolve())] = list(job.submission.left_out)
-            result = class_grader.grade_in_scratch(config, tmp / "submitted", tmp / "source",
-                                                   str(template), task, scratch_parent=str(tmp))
-            if "error" in result:
-                return {"task": task, "error": result["error"]}
-            output = pack(Path(result["output"]), RETURN_BOUNDS)
-            if output.left_out:
-                return {"task": task, "error": "the graded folder could not be sent back: "
-                        + "; ".join(f"{p} {reason}" for p, reason in output.left_out[:3])}
-            return {"task": task, "record": result["record"], "output": output}
-        except Exception as err:  # anything at all: report it, never take the worker down
-            return {"task": task, "error": f"{type(err).__name__}: {err}"}
-        finally:
-            safe_autograde.LEFT_OUT.pop(str(folder.resolve()), None)
-            remove_tree(tmp)
+        run_folder.sweep(prefix=run_folder.DASK_PREFIX)   # what a killed worker left here
+        with run_folder.made(run_folder.DASK_PREFIX) as tmp, \
+                run_folder.listing_temp_folders(tmp / run_folder.LEDGER):
+            return _grade_in(tmp, job, definition, sandboxed)
+
+
+def _grade_in(tmp: Path, job: Job, definition: Definition, sandboxed: bool) -> dict:
+    task = job.task
+    folder = tmp / "submitted" / task.student / task.assignment
+    try:
+        unpack(job.submission, folder)
+        unpack(definition.sources[task.assignment], tmp / "source" / task.assignment)
+        template = tmp / "template.db"
+        template.write_bytes(definition.template)
+        config = copy.deepcopy(definition.config)
+        if sandboxed:
+            config.SafeExecute.require_sandbox = config.SafeExecute.use_sandbox = True
+        safe_autograde.LEFT_OUT[str(folder.resolve())] = list(job.submission.left_out)
+        result = class_grader.grade_in_scratch(config, tmp / "submitted", tmp / "source",
+                                               str(template), task, scratch_parent=str(tmp))
+        if "error" in result:
+            return {"task": task, "error": result["error"]}
+        output = pack(Path(result["output"]), RETURN_BOUNDS)
+        if output.left_out:
+            return {"task": task, "error": "the graded folder could not be sent back: "
+                    + "; ".join(f"{p} {reason}" for p, reason in output.left_out[:3])}
+        return {"task": task, "record": result["record"], "output": output}
+    except Exception as err:  # anything at all: report it, never take the worker down
+        return {"task": task, "error": f"{type(err).__name__}: {err}"}
+    finally:
+        safe_autograde.LEFT_OUT.pop(str(folder.resolve()), None)
 
 
 def _given(value):

@@ -8,6 +8,10 @@ time limit) cannot, and its processes end without it. So each run holds a lock o
 folder for as long as it or any of its workers lives, and the next run removes every such folder
 whose lock it can take, with the folders its ledgers list: those are runs that are gone. A
 folder without the lock file, someone else's, or a link is never touched.
+
+A Dask worker grades each task in a folder of the same kind (``course-dask-*``, its ledger at the
+top) and sweeps before each task, so a worker killed mid-grading (out of memory, say) leaves
+nothing for good on a machine whose next worker grades there.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Iterator
 from course.safe_files import is_real_folder, read_regular, remove_tree
 
 PREFIX = "course-grade-"
+#: A Dask worker's folder for one task.
+DASK_PREFIX = "course-dask-"
 #: The file a live run keeps locked (flock: the lock lasts while any process holds it open).
 LOCK = ".alive"
 #: In a task's folder: the temp folders made for it, one absolute path a line.
@@ -30,9 +36,9 @@ STARTED = "started"
 
 
 @contextmanager
-def made() -> Iterator[Path]:
+def made(prefix: str = PREFIX) -> Iterator[Path]:
     """A new run folder, locked until the block ends, then removed with what its tasks left."""
-    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     # Locked before it gets its name: a sweep never sees the lock file unlocked while we live.
     fd = os.open(folder / f"{LOCK}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
@@ -40,15 +46,16 @@ def made() -> Iterator[Path]:
         os.rename(folder / f"{LOCK}.new", folder / LOCK)
         yield folder
     finally:
-        remove_run(folder)
+        _remove_started(folder)
+        remove_tree(folder)
         os.close(fd)
 
 
-def sweep(temp: str | os.PathLike | None = None) -> int:
+def sweep(temp: str | os.PathLike | None = None, prefix: str = PREFIX) -> int:
     """Remove the folders of runs that are gone from ``temp`` (the temp folder); how many."""
     temp = Path(temp or tempfile.gettempdir())
     try:
-        entries = [e for e in os.scandir(temp) if e.name.startswith(PREFIX)]
+        entries = [e for e in os.scandir(temp) if e.name.startswith(prefix)]
     except OSError:
         return 0
     removed = 0
@@ -74,7 +81,14 @@ def sweep(temp: str | os.PathLike | None = None) -> int:
 
 
 def remove_run(folder: Path, temp: str | os.PathLike | None = None) -> None:
-    """A run's folder, after what each of its started tasks left (in ``temp``)."""
+    """A gone run's folder, after what each of its started tasks left and what its own ledger
+    lists (in ``temp``). (A live run's own ledger is not followed when it ends: another thread
+    of its process may have made a folder it listed, still in use.)"""
+    _remove_started(folder, temp)
+    remove_task(folder, temp)
+
+
+def _remove_started(folder: Path, temp: str | os.PathLike | None = None) -> None:
     try:
         tasks = [Path(t.path) for t in os.scandir(folder / STARTED)
                  if t.is_dir(follow_symlinks=False)]
@@ -82,7 +96,6 @@ def remove_run(folder: Path, temp: str | os.PathLike | None = None) -> None:
         tasks = []
     for task in tasks:
         remove_task(task, temp)
-    remove_tree(folder)
 
 
 @contextmanager

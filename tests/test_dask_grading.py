@@ -93,9 +93,11 @@ class Cluster:
     def tmp(self, name: str) -> Path:
         return self.base / f"{name}-tmp"
 
-    def start_worker(self, name: str, bwrap: bool = True) -> None:
-        self.tmp(name).mkdir()
-        env = scripts_first(dict(os.environ, TMPDIR=str(self.tmp(name))))
+    def start_worker(self, name: str, bwrap: bool = True, temp_of: str | None = None) -> None:
+        """``temp_of``: grade in that (gone) worker's temp folder, as its successor would."""
+        if temp_of is None:
+            self.tmp(name).mkdir()
+        env = scripts_first(dict(os.environ, TMPDIR=str(self.tmp(temp_of or name))))
         env.pop(class_grader.SCHEDULER_ENV, None)
         if not bwrap:   # nothing but the venv's scripts: no bwrap to be found
             env.update(PATH=str(BIN), COURSE_ALLOW_UNSANDBOXED="1")
@@ -397,10 +399,18 @@ def test_a_worker_killed_mid_run_loses_nothing_and_records_nobody_twice(cluster,
         recorded = sorted(s.student_id for s in gb.assignment_submissions(FOLDER))
     assert recorded == sorted(expected)   # each student exactly once
     assert {s: v["auto"] for s, v in scores(url, FOLDER).items()} == expected
-    # It was killed mid-grading: the scratch course of the grading it never finished is still
-    # there, on its own machine (removed here, as a pod's goes with the pod).
-    assert any(p.name.startswith("course-dask-") for p in cluster.tmp("a").iterdir())
-    shutil.rmtree(cluster.tmp("a"))
+    # It was killed mid-grading: the scratch course of the grading it never finished, and the
+    # folders made for it, are still there on its machine, until the next worker grading there
+    # sweeps them before its first task.
+    def left_by_a():
+        return sorted(p.name.rsplit("-", 1)[0] for p in cluster.tmp("a").iterdir())
+    assert "course-dask" in left_by_a(), left_by_a()
+    cluster.stop("b")
+    cluster.start_worker("a2", temp_of="a")
+    cluster.wait_for(lambda names: names == {"a2"}, "a2 alone")
+    code, out = run_course_grade(course, "--student", "k0", "--force", env=env)
+    assert code == 0 and "Graded 1," in out, out[-3000:]
+    assert left_by_a() == []
 
 
 def only_a_worker_without_bubblewrap(cluster: Cluster) -> None:

@@ -18,13 +18,15 @@ from course import run_folder
 ROOT = Path(__file__).resolve().parents[1]
 
 #: A run that makes its folder, a started task with one listed temp folder, says where, and waits.
+#: As a Dask worker's (argument "dask"): the folder is the task's, its ledger at the top.
 RUN = """
 import sys, tempfile, time
 from pathlib import Path
 from course import run_folder
-with run_folder.made() as folder:
-    task = folder / run_folder.STARTED / "0"
-    task.mkdir(parents=True)
+dask = sys.argv[1:] == ["dask"]
+with run_folder.made(run_folder.DASK_PREFIX if dask else run_folder.PREFIX) as folder:
+    task = folder if dask else folder / run_folder.STARTED / "0"
+    task.mkdir(parents=True, exist_ok=True)
     with run_folder.listing_temp_folders(task / run_folder.LEDGER):
         listed = tempfile.mkdtemp(prefix="course-mirror-")
     print(folder, listed, flush=True)
@@ -40,10 +42,10 @@ def temp(tmp_path, monkeypatch):
     return folder
 
 
-def start_run(temp: Path) -> tuple[subprocess.Popen, Path, Path]:
+def start_run(temp: Path, *args: str) -> tuple[subprocess.Popen, Path, Path]:
     env = dict(os.environ, TMPDIR=str(temp),
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    run = subprocess.Popen([sys.executable, "-c", RUN], env=env, stdout=subprocess.PIPE,
+    run = subprocess.Popen([sys.executable, "-c", RUN, *args], env=env, stdout=subprocess.PIPE,
                            text=True)
     folder, listed = run.stdout.readline().split()
     return run, Path(folder), Path(listed)
@@ -105,3 +107,21 @@ def test_another_users_folder_is_kept(temp):
     os.chown(theirs, os.getuid(), os.getgid())   # control: ours, it goes
     assert run_folder.sweep() == 1 and not theirs.exists()
 
+
+
+def test_a_killed_dask_workers_task_folder_is_swept_by_its_own_prefix(temp):
+    run, folder, listed = start_run(temp, "dask")
+    run.kill()
+    run.wait()
+    assert folder.name.startswith(run_folder.DASK_PREFIX)
+    assert run_folder.sweep() == 0 and folder.is_dir()   # not a course grade run's folder
+    assert run_folder.sweep(prefix=run_folder.DASK_PREFIX) == 1
+    assert list(temp.iterdir()) == []   # its own ledger followed: the listed folder went too
+
+
+def test_a_run_that_ends_leaves_what_its_own_ledger_lists(temp):
+    """Another thread of a live process may have made a listed folder, still in use."""
+    with run_folder.made(run_folder.DASK_PREFIX) as folder:
+        with run_folder.listing_temp_folders(folder / run_folder.LEDGER):
+            elsewhere = Path(tempfile.mkdtemp(prefix="course-other-"))
+    assert not folder.exists() and elsewhere.is_dir()
