@@ -60,8 +60,7 @@ def sweep(temp: str | os.PathLike | None = None, prefix: str = PREFIX) -> int:
         return 0
     removed = 0
     for entry in entries:
-        if not entry.is_dir(follow_symlinks=False) or \
-                entry.stat(follow_symlinks=False).st_uid != os.getuid():
+        if not _ours(entry.path):   # (another run may have just removed its own)
             continue
         try:
             fd = os.open(Path(entry.path, LOCK), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)

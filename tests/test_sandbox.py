@@ -277,6 +277,7 @@ for kid in kids:
 # long enough for a look even on a loaded machine, and a watchdog that never looks still fails.
 HELD_FLOOD = FLOOD.replace('print("started", len(kids))\n',
                            'print("started", len(kids))\nimport time\ntime.sleep(20)\n')
+assert HELD_FLOOD != FLOOD, "the flood's text changed: hold it again"
 
 
 def test_children_share_the_memory_budget():
