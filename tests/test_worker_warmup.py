@@ -2,8 +2,9 @@
 
 A worker of course grade's pool (forked from the grading process, ``worker_pool.context``)
 compiles no schema for what it does at its first submission: installing nbgrader's patched
-steps, reading a notebook and checking it strictly and relaxed. Control: a worker that starts
-from nothing (spawned) compiles them itself."""
+steps, reading a notebook and checking it strictly and relaxed; nor does it import IPython, which
+jupyter_client asks where kernels are installed when the worker starts its first kernel. Control:
+a worker that starts from nothing (spawned) does both itself."""
 
 from __future__ import annotations
 
@@ -40,7 +41,16 @@ def schemas_compiled_at_first_submission(notebook: str) -> int:
     return len(compiled)
 
 
-def compiled_in(context: str) -> int:
+def imports_to_find_kernels() -> int:
+    """In a worker: how many modules finding the kernel a submission runs in imports."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    before = len(sys.modules)
+    KernelSpecManager().get_kernel_spec("python3")
+    return len(sys.modules) - before
+
+
+def compiled_in(context: str, asked: str = "schemas_compiled_at_first_submission",
+                args: str = repr(str(NOTEBOOK))) -> int:
     """Asked of a pool's worker, the pool made in a process of its own (this one has imported
     and compiled what other tests needed)."""
     code = ("import sys, test_worker_warmup as t; from concurrent.futures import "
@@ -49,8 +59,7 @@ def compiled_in(context: str) -> int:
             "if __name__ == '__main__':\n"
             f"    context = {context}\n"
             "    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:\n"
-            "        print(pool.submit(t.schemas_compiled_at_first_submission, "
-            f"{str(NOTEBOOK)!r}).result())\n")
+            f"        print(pool.submit(t.{asked}, {args}).result())\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, check=True,
                           capture_output=True, text=True)
     return int(done.stdout.split()[-1])
@@ -62,3 +71,11 @@ def test_a_worker_of_the_grading_pool_compiles_nothing_at_its_first_submission()
 
 def test_control_a_worker_started_from_nothing_compiles_them_itself():
     assert compiled_in("get_context('spawn')") >= 3
+
+
+def test_a_worker_of_the_grading_pool_imports_nothing_to_find_its_kernel():
+    assert compiled_in("worker_pool.context()", "imports_to_find_kernels", "") == 0
+
+
+def test_control_a_worker_started_from_nothing_imports_ipython_to_find_it():
+    assert compiled_in("get_context('spawn')", "imports_to_find_kernels", "") > 50
