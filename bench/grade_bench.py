@@ -5,12 +5,15 @@ and their scores must be identical (as must those of `nbgrader autograde` with t
 config, timed too: it grades in warm kernels as course grade does, one notebook at a time). It
 prints the wall times and the ratio; where one submission's time goes in course grade (sandbox,
 kernel start, imports, the learner's cells, nbgrader's own steps, merging); and the seconds per
-notebook and worker against two floors measured here too: a cold kernel started and the notebook
-run in it, and the learner's cells alone in a kernel already started with the course's imports
-done. Last, the CPU time per submission by process (the students' kernels, the grading workers,
-the parent) beside the floor's (its kernel and its client): on a machine whose cores course grade
-keeps busy, CPU time is what the seconds per notebook and worker are made of. Speed is judged by
-these printed figures, never by timed tests.
+notebook and worker against three floors measured here too: a cold kernel started and the
+notebook run in it; the learner's cells alone in a kernel already started with the course's
+imports done (the floor the target is set against); and the learners' notebooks run as course
+grade's kernels run them, each in a fresh sandbox of its own, with nothing of nbgrader's (what
+keeping students apart costs, beside what nbgrader's steps do). Last, the CPU time per
+submission by process (the students' kernels, the grading workers, the parent) beside the floor's
+(its kernel and its client): on a machine whose cores course grade keeps busy, CPU time is what
+the seconds per notebook and worker are made of. Speed is judged by these printed figures, never
+by timed tests.
 
 With --dask it also grades them on a Dask cluster on this machine (`dask scheduler` and --jobs
 workers of one thread, started by the bench with Dask's own commands and stopped after), so the
@@ -117,6 +120,47 @@ def warm_floor(base: Path, runs: int = 3) -> tuple[float, float, float]:
             kernel_cpu.append(_cpu(kernel) - kernel_start)
             client_cpu.append(_own_cpu() - client_start)
     return tuple(statistics.median(v) for v in (times, kernel_cpu, client_cpu))
+
+
+def sandboxed_floor(base: Path, students: int, jobs: int) -> float:
+    """The learners' notebooks run as course grade's kernels run them, each in a fresh sandbox of
+    its own (a kernel forked from the warm process, every protection of the course's config on),
+    by ``jobs`` processes forked as course grade's workers are, with nothing of nbgrader's: the
+    seconds per notebook and worker, timed once each process has run one notebook to warm up.
+    What course grade's pace has above it is nbgrader's steps, the hidden tests and merging."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course import course_config, worker_pool
+    from course.sandbox import warm
+
+    config = course_config.load(base).config
+    context = worker_pool.context()
+    warmed = context.Barrier(jobs + 1)
+    with warm.shared(config) as handoff, \
+            ProcessPoolExecutor(jobs, mp_context=context, initializer=_sandboxed_worker,
+                                initargs=(handoff(), base, config, warmed)) as pool:
+        futures = [pool.submit(_run_sandboxed, base, config, n) for n in range(students)]
+        warmed.wait(timeout=300)   # raises if a process failed to warm up
+        start = time.perf_counter()
+        for future in futures:
+            future.result()
+        return (time.perf_counter() - start) * jobs / students
+
+
+def _sandboxed_worker(handoff, base: Path, config, warmed) -> None:
+    from course.sandbox import warm
+
+    if handoff:
+        warm.adopt(*handoff)
+    _run_sandboxed(base, config, 0)
+    warmed.wait()
+
+
+def _run_sandboxed(base: Path, config, n: int) -> None:
+    from course.safe_execute import SafeExecute
+
+    folder, nb = learner(base, n)
+    SafeExecute(config=config).preprocess(nb, {"metadata": {"path": str(folder)}})
 
 
 def run_course_grade(course: Path, jobs: int, cpu: "CpuMeter | None" = None):
@@ -237,6 +281,7 @@ def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
     serial_s = time.perf_counter() - start
 
     cold, (warm, floor_kernel, floor_client) = cold_floor(base), warm_floor(base)
+    sandboxed = sandboxed_floor(base, students, jobs)
     a = {s: v["auto"] for s, v in scores(db_url(stock), FOLDER).items()}
     b = {s: v["auto"] for s, v in scores(db_url(ours), FOLDER).items()}
     c = {s: v["auto"] for s, v in scores(db_url(serial), FOLDER).items()}
@@ -263,6 +308,10 @@ def compare(tmp: Path, students: int, jobs: int, dask: bool = False) -> None:
           f"-> {per_notebook / cold:.2f}x the floor")
     print(f"  floor, learner's cells in a warm kernel:   {warm:7.2f} s  "
           f"-> {per_notebook / warm:.2f}x the floor  (target <= 1.3x)")
+    print(f"  floor, the learners' notebooks in a fresh sandbox each, no nbgrader, {jobs} "
+          f"processes:\n                                             {sandboxed:7.2f} s  "
+          f"-> {sandboxed / warm:.2f}x the warm floor; the pace above is {pace / sandboxed:.2f}x "
+          "it")
     print(f"CPU per submission, core-seconds (course grade kept {cpu.busy_share():.0%} of the "
           f"{os.cpu_count()} cores busy):")
     for label, seconds in cpu.per_submission(students):
@@ -444,6 +493,11 @@ def long_run(tmp: Path, students: int, jobs: int) -> None:
           f"(the first merged {merged[0] - began:.1f} s after the start)")
     print(f"first hundred graded in {first:.1f} s; last hundred in {last:.1f} s "
           f"({(last - first) / first:+.1%}; target within 10%)")
+    warm = warm_floor(base)[0]
+    per_notebook, pace = seconds * jobs / students, (first + last) / 2 * jobs / 100
+    print(f"per notebook and worker: {per_notebook:.2f} s over the run, {pace:.2f} s in those two "
+          f"hundreds; the warm floor, measured after: {warm:.2f} s -> {per_notebook / warm:.2f}x "
+          f"and {pace / warm:.2f}x (target <= 1.3x)")
     print("resident memory (MB), largest process of each role, when the first hundred were "
           "graded and at the end:")
     early, late = sampler.rss_at(merged[99]), sampler.rss_at(merged[-1])
