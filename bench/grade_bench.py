@@ -493,11 +493,25 @@ def long_run(tmp: Path, students: int, jobs: int) -> None:
           f"(the first merged {merged[0] - began:.1f} s after the start)")
     print(f"first hundred graded in {first:.1f} s; last hundred in {last:.1f} s "
           f"({(last - first) / first:+.1%}; target within 10%)")
+    cells = [statistics.median(t.get("cells", 0.0) for t in summary.timings[a:b])
+             for a, b in ((1, 101), (-100, None))]
+    print(f"  the learner's cells (the same work in every hundred, which the grader does not "
+          f"change) took {(cells[1] - cells[0]) / cells[0]:+.1%}: the machine's own pace")
     warm = warm_floor(base)[0]
     per_notebook, pace = seconds * jobs / students, (first + last) / 2 * jobs / 100
     print(f"per notebook and worker: {per_notebook:.2f} s over the run, {pace:.2f} s in those two "
           f"hundreds; the warm floor, measured after: {warm:.2f} s -> {per_notebook / warm:.2f}x "
           f"and {pace / warm:.2f}x (target <= 1.3x)")
+    print("each hundred: seconds, then the medians of one submission's parts (s): the "
+          "learner's cells, nbgrader's steps, sandbox, kernel start, merging")
+    # Counted as the first and last hundred above are: from the merge before each one's first.
+    ends = sorted({*range(100, len(merged), 100), len(merged) - 1})
+    for end in ends:
+        parts = summary.timings[end - 99:end + 1]
+        medians = [statistics.median(t.get(p, 0.0) for t in parts)
+                   for p in ("cells", "nbgrader", "sandbox", "kernel start", "merging")]
+        print(f"  {end - 98:4d}-{end + 1:<4d} {merged[end] - merged[end - 100]:6.1f}  "
+              + "  ".join(f"{m:.3f}" for m in medians))
     print("resident memory (MB), largest process of each role, when the first hundred were "
           "graded and at the end:")
     early, late = sampler.rss_at(merged[99]), sampler.rss_at(merged[-1])
