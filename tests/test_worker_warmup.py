@@ -49,10 +49,10 @@ def imports_to_find_kernels() -> int:
     return len(sys.modules) - before
 
 
-def compiled_in(context: str, asked: str = "schemas_compiled_at_first_submission",
+def asked_of_a_worker(context: str, asked: str = "schemas_compiled_at_first_submission",
                 args: str = repr(str(NOTEBOOK))) -> int:
-    """Asked of a pool's worker, the pool made in a process of its own (this one has imported
-    and compiled what other tests needed)."""
+    """What ``asked`` (a function of this module) returns in a pool's worker, the pool made in a
+    process of its own (this one has imported and compiled what other tests needed)."""
     code = ("import sys, test_worker_warmup as t; from concurrent.futures import "
             "ProcessPoolExecutor; from multiprocessing import get_context; "
             "from course import worker_pool\n"
@@ -66,16 +66,16 @@ def compiled_in(context: str, asked: str = "schemas_compiled_at_first_submission
 
 
 def test_a_worker_of_the_grading_pool_compiles_nothing_at_its_first_submission():
-    assert compiled_in("worker_pool.context()") == 0
+    assert asked_of_a_worker("worker_pool.context()") == 0
 
 
 def test_control_a_worker_started_from_nothing_compiles_them_itself():
-    assert compiled_in("get_context('spawn')") >= 3
+    assert asked_of_a_worker("get_context('spawn')") >= 3
 
 
 def test_a_worker_of_the_grading_pool_imports_nothing_to_find_its_kernel():
-    assert compiled_in("worker_pool.context()", "imports_to_find_kernels", "") == 0
+    assert asked_of_a_worker("worker_pool.context()", "imports_to_find_kernels", "") == 0
 
 
 def test_control_a_worker_started_from_nothing_imports_ipython_to_find_it():
-    assert compiled_in("get_context('spawn')", "imports_to_find_kernels", "") > 50
+    assert asked_of_a_worker("get_context('spawn')", "imports_to_find_kernels", "") > 50
