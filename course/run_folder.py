@@ -39,16 +39,19 @@ STARTED = "started"
 def made(prefix: str = PREFIX) -> Iterator[Path]:
     """A new run folder, locked until the block ends, then removed with what its tasks left."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    # Locked before it gets its name: a sweep never sees the lock file unlocked while we live.
-    fd = os.open(folder / f"{LOCK}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd = None
     try:
+        # Locked before it gets its name: a sweep never sees the lock file unlocked while we live.
+        fd = os.open(folder / f"{LOCK}.new", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                     0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.rename(folder / f"{LOCK}.new", folder / LOCK)
         yield folder
-    finally:
+    finally:   # (also when the lock could not be made: a full disk, say)
         _remove_started(folder)
         remove_tree(folder)
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def sweep(temp: str | os.PathLike | None = None, prefix: str = PREFIX) -> int:

@@ -71,7 +71,7 @@ def stand_in_or_die(root, template, task, scratch_parent=None):
 
 DRIVER = """
 import json, sys
-from course import class_grader, run_folder
+from course import class_grader
 import test_class_grader_robust as here
 class_grader.grade_one = getattr(here, sys.argv[3])
 summary = class_grader.grade(sys.argv[1], [sys.argv[2]], jobs=2, progress=False)

@@ -58,6 +58,16 @@ def test_a_run_ended_leaves_nothing(temp):
     assert list(temp.iterdir()) == []
 
 
+def test_a_run_whose_lock_cannot_be_made_leaves_nothing(temp, monkeypatch):
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "open", no_room)
+    with pytest.raises(OSError, match="No space"):
+        with run_folder.made():
+            pass
+    assert list(temp.iterdir()) == []
+
+
 def test_what_a_killed_run_left_is_swept(temp):
     run, folder, listed = start_run(temp)
     run.send_signal(signal.SIGKILL)
